@@ -1,0 +1,56 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "session-cluster",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "responder", targets: ["responder"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        /// HTTP values, forms, cookies and JSON: pure, no I/O.
+        .target(name: "WebCore"),
+        /// PHP's `php` session serialize format.
+        .target(name: "PHPSession", dependencies: ["WebCore"]),
+        /// The only module that sees libfcgi.
+        .target(
+            name: "FastCGI",
+            dependencies: ["CFastCGI", "WebCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        /// The only module that sees libpq.
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        /// Two-node storage: clocks, conditional writes, outbox, health of nodes.
+        .target(
+            name: "Cluster",
+            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]
+        ),
+        /// Configuration, routes, pages, status.
+        .target(
+            name: "Responder",
+            dependencies: [
+                "WebCore", "PHPSession", "Cluster", "Postgres", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+        .executableTarget(
+            name: "responder",
+            dependencies: [
+                "Responder", "FastCGI", "Cluster", "WebCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "WebCoreTests", dependencies: ["WebCore"]),
+        .testTarget(name: "PHPSessionTests", dependencies: ["PHPSession", "WebCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ResponderTests", dependencies: ["Responder", "WebCore", "PHPSession", "Cluster"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Postgres", "PHPSession"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,196 @@
+import Foundation
+import Logging
+import Postgres
+import Synchronization
+
+/// The background work of one process: probes nodes that are down, replays the outbox of one
+/// node to the other when both answer (one runner at a time across all pools, by advisory
+/// lock), and promotes a returning node to `up` once nothing is queued for it.
+public final class ClusterMaintenance: Sendable {
+    private let configuration: ClusterConfiguration
+    private let health: ClusterHealth
+    private let clock: HybridLogicalClock
+    private let logger: Logger
+    private let stopped = Atomic<Bool>(false)
+    private let interval: Duration
+    private let counters = Mutex(Counters())
+
+    /// Figures for `/status`.
+    public struct Counters: Sendable {
+        public var replayedRows = 0
+        public var lastReplayAt: Date?
+        public var outboxLength: [NodeName: Int] = [:]
+        public var outboxOldestAgeSeconds: [NodeName: Int] = [:]
+    }
+
+    /// The advisory lock key taken on the source node while its outbox is replayed.
+    static let replayLockKey: Int64 = 0x5345_5353_4341_5450
+
+    public init(
+        configuration: ClusterConfiguration, health: ClusterHealth, clock: HybridLogicalClock, logger: Logger,
+        interval: Duration = .milliseconds(250)
+    ) {
+        self.configuration = configuration
+        self.health = health
+        self.clock = clock
+        self.logger = logger
+        self.interval = interval
+    }
+
+    public var snapshot: Counters { counters.withLock { $0 } }
+
+    /// Starts the maintenance thread.
+    public func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "cluster-maintenance"
+        thread.start()
+    }
+
+    public func stop() { stopped.store(true, ordering: .relaxed) }
+
+    private func run() {
+        let client = ClusterClient(configuration: configuration, health: health, clock: clock, logger: logger)
+        while !stopped.load(ordering: .relaxed) {
+            tick(client)
+            Thread.sleep(forTimeInterval: Double(interval.components.attoseconds) / 1e18
+                + Double(interval.components.seconds))
+        }
+    }
+
+    /// One round: probe, replay, promote, measure.
+    func tick(_ client: ClusterClient) {
+        for node in NodeName.allCases where health[node].state == .down {
+            probe(node, client)
+        }
+        for target in NodeName.allCases {
+            let source = target.other
+            guard health[source].isUsable, health[target].isUsable else { continue }
+            replay(from: source, to: target, client)
+        }
+        measureOutbox(client)
+    }
+
+    private func probe(_ node: NodeName, _ client: ClusterClient) {
+        let link = client.link(node)
+        link.close()
+        do {
+            let deadline = ContinuousClock.now + configuration.queryTimeout
+            _ = try link.query("SELECT 1", deadline: deadline)
+            health[node].set(.catchingUp)
+            logger.notice("node answers again; catching up", metadata: ["db.node": "\(node.rawValue)"])
+        } catch {
+            link.close()
+        }
+    }
+
+    /// Replays `source`'s outbox to `target` in batches; one runner at a time cluster-wide.
+    private func replay(from source: NodeName, to target: NodeName, _ client: ClusterClient) {
+        let sourceLink = client.link(source)
+        let targetLink = client.link(target)
+        let deadline = ContinuousClock.now + configuration.queryTimeout * 4
+        do {
+            let locked = try sourceLink.query(
+                "SELECT pg_try_advisory_lock($1::bigint)", [.int(Self.replayLockKey)], deadline: deadline)
+            guard locked.bool(0, 0) == true else { return }
+            defer {
+                _ = try? sourceLink.query(
+                    "SELECT pg_advisory_unlock($1::bigint)", [.int(Self.replayLockKey)],
+                    deadline: ContinuousClock.now + configuration.queryTimeout)
+            }
+            var total = 0
+            while total < 5000, ContinuousClock.now < deadline {
+                let batch = try sourceLink.query(
+                    "SELECT seq, table_name, row_key FROM replication_outbox ORDER BY seq LIMIT 200",
+                    deadline: deadline)
+                if batch.rowCount == 0 { break }
+                var done: [String] = []
+                for row in 0..<batch.rowCount {
+                    guard let seq = batch.string(row, 0), let table = batch.string(row, 1),
+                        let key = batch.string(row, 2)
+                    else { continue }
+                    try copyRow(table: table, key: key, from: sourceLink, to: targetLink, deadline: deadline)
+                    done.append(seq)
+                }
+                _ = try sourceLink.query(
+                    "DELETE FROM replication_outbox WHERE seq = ANY($1::bigint[])",
+                    [.text("{" + done.joined(separator: ",") + "}")], deadline: deadline)
+                total += done.count
+            }
+            if total > 0 {
+                counters.withLock {
+                    $0.replayedRows += total
+                    $0.lastReplayAt = Date()
+                }
+                logger.info(
+                    "replayed outbox", metadata: ["db.from": "\(source.rawValue)", "db.to": "\(target.rawValue)",
+                    "rows": "\(total)"])
+            }
+            if health[target].state == .catchingUp {
+                let pending = try sourceLink.query(
+                    "SELECT EXISTS (SELECT 1 FROM replication_outbox)", deadline: deadline)
+                if pending.bool(0, 0) == false {
+                    health[target].set(.up)
+                    logger.notice("node caught up", metadata: ["db.node": "\(target.rawValue)"])
+                }
+            }
+        } catch {
+            // Whichever side failed is marked down by its own next call; drop both connections.
+            sourceLink.close()
+            targetLink.close()
+            logger.warning("replay interrupted", metadata: ["db.error": "\(error.debugDescription)"])
+        }
+    }
+
+    private func copyRow(
+        table: String, key: String, from source: NodeLink, to target: NodeLink, deadline: ContinuousClock.Instant
+    ) throws(PostgresError) {
+        switch table {
+        case "php_session":
+            let row = try source.run(.sessionFetchRow, [.text(key)], deadline: deadline)
+            guard row.rowCount == 1 else { return }
+            _ = try target.run(
+                .sessionPut,
+                [
+                    .text(key), .bytes(row.bytes(0, 1) ?? []), .text(row.string(0, 2) ?? "0"),
+                    .text(row.string(0, 3) ?? "0"), .bool(row.bool(0, 4) ?? false),
+                    row.string(0, 5).map { .text($0) } ?? .null,
+                ], deadline: deadline)
+        case "items":
+            guard let id = Int64(key) else { return }
+            let row = try source.run(.itemGet, [.int(id)], deadline: deadline)
+            guard row.rowCount == 1 else { return }
+            _ = try target.run(
+                .itemPut,
+                [
+                    .int(id), .text(row.string(0, 1) ?? ""), .text(row.string(0, 2) ?? ""),
+                    .text(row.string(0, 7) ?? ""), .text(row.string(0, 4) ?? "0"), .text(row.string(0, 5) ?? "0"),
+                    .bool(row.bool(0, 6) ?? false),
+                ], deadline: deadline)
+        default:
+            return
+        }
+    }
+
+    private func measureOutbox(_ client: ClusterClient) {
+        var lengths: [NodeName: Int] = [:]
+        var ages: [NodeName: Int] = [:]
+        for node in NodeName.allCases where health[node].isUsable {
+            let link = client.link(node)
+            do {
+                let result = try link.query(
+                    """
+                    SELECT count(*), COALESCE(extract(epoch FROM (now() AT TIME ZONE 'UTC') - min(queued_at))::bigint, 0)
+                    FROM replication_outbox
+                    """, deadline: ContinuousClock.now + configuration.queryTimeout)
+                lengths[node] = Int(result.int64(0, 0) ?? 0)
+                ages[node] = Int(result.int64(0, 1) ?? 0)
+            } catch {
+                link.failed(error)
+            }
+        }
+        counters.withLock {
+            $0.outboxLength = lengths
+            $0.outboxOldestAgeSeconds = ages
+        }
+    }
+}

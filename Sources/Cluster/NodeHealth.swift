@@ -1,0 +1,92 @@
+import Synchronization
+
+/// What this process believes about one node; shared by every worker of the process.
+///
+/// A circuit breaker: after a failure the node is `down` and requests skip it at once; the
+/// maintenance thread probes it and moves it to `catchingUp` when it answers, then to `up` once
+/// the other node's outbox holds nothing for it.
+public final class NodeHealth: Sendable {
+    public enum State: String, Sendable {
+        case up
+        case catchingUp = "catching_up"
+        case down
+    }
+
+    private struct Guarded {
+        var state: State = .up
+        var latencyMilliseconds: Double = 0
+        var failures: Int = 0
+        var lastError: String = ""
+        var generation: Int = 0
+    }
+
+    public let name: NodeName
+    private let guarded = Mutex(Guarded())
+
+    public init(name: NodeName) { self.name = name }
+
+    public var state: State { guarded.withLock { $0.state } }
+
+    /// True when requests should use this node.
+    public var isUsable: Bool { state != .down }
+
+    /// Smoothed round-trip time of recent calls, in milliseconds.
+    public var latencyMilliseconds: Double { guarded.withLock { $0.latencyMilliseconds } }
+
+    public var failureCount: Int { guarded.withLock { $0.failures } }
+
+    /// Counts the times the node went down; a connection opened before the last fall is stale.
+    public var generation: Int { guarded.withLock { $0.generation } }
+
+    /// Records a successful call and its duration.
+    public func recordSuccess(milliseconds: Double) {
+        guarded.withLock { value in
+            value.latencyMilliseconds =
+                value.latencyMilliseconds == 0 ? milliseconds : value.latencyMilliseconds * 0.9 + milliseconds * 0.1
+        }
+    }
+
+    /// Marks the node down; returns true when it was not down before (so the caller logs once).
+    @discardableResult
+    public func recordFailure(_ detail: String) -> Bool {
+        guarded.withLock { value in
+            value.failures += 1
+            value.lastError = detail
+            let wasDown = value.state == .down
+            if !wasDown { value.generation += 1 }
+            value.state = .down
+            return !wasDown
+        }
+    }
+
+    /// Moves the node to a new state; returns the previous one.
+    @discardableResult
+    public func set(_ state: State) -> State {
+        guarded.withLock { value in
+            let previous = value.state
+            value.state = state
+            return previous
+        }
+    }
+}
+
+/// The health of both nodes as one shared value.
+public final class ClusterHealth: Sendable {
+    public let a = NodeHealth(name: .a)
+    public let b = NodeHealth(name: .b)
+
+    public init() {}
+
+    public subscript(name: NodeName) -> NodeHealth { name == .a ? a : b }
+
+    /// The node that decides compare-and-set races: A while it is fully up, else B, else A.
+    public var primary: NodeName {
+        if a.state == .up { return .a }
+        if b.state == .up { return .b }
+        if a.isUsable { return .a }
+        return .b
+    }
+
+    /// True when no node is usable.
+    public var allDown: Bool { !a.isUsable && !b.isUsable }
+}

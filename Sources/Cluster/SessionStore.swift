@@ -1,0 +1,77 @@
+import Postgres
+
+/// Sessions on both nodes: read the newest copy, write with compare-and-set on the primary,
+/// copy to the other node, tombstone on destroy. Races are settled by the caller, which
+/// re-reads and re-applies its change when `write` reports a lost race.
+public struct SessionStore {
+    public let client: ClusterClient
+
+    public init(client: ClusterClient) { self.client = client }
+
+    /// The live session with this id, or nil when it is unknown, destroyed or expired.
+    public func read(id: String) throws(ClusterError) -> SessionSnapshot? {
+        let primary = client.health.primary
+        let results = try client.readAll(.sessionRead, [.text(id), .int(client.configuration.sessionLifetime)])
+        var newest: (version: SessionSnapshot.Version, result: PostgresResult)?
+        var primaryVersion: SessionSnapshot.Version?
+        for (node, result) in results where result.rowCount == 1 {
+            if result.bool(0, 3) == true { return nil }  // a tombstone anywhere is final
+            guard let hlc = result.int64(0, 1), let origin = result.int64(0, 2) else { continue }
+            let version = SessionSnapshot.Version(hlc: hlc, origin: Int32(truncatingIfNeeded: origin))
+            if node == primary, result.bool(0, 3) == false { primaryVersion = version }
+            if newest == nil || newest!.version < version { newest = (version, result) }
+        }
+        guard let newest else { return nil }
+        client.clock.observe(newest.version.hlc)
+        let row = newest.result
+        if row.bool(0, 3) == true || row.bool(0, 4) == true { return nil }
+        return SessionSnapshot(
+            id: id, data: row.bytes(0, 0) ?? [], hlc: newest.version.hlc, origin: newest.version.origin,
+            ageSeconds: row.int64(0, 5) ?? 0, primary: primary, primaryVersion: primaryVersion)
+    }
+
+    /// Stores a brand-new session under `id` on both nodes; false when the id is taken anywhere.
+    public func insertNew(id: String, data: [UInt8]) throws(ClusterError) -> Bool {
+        let hlc = client.clock.next()
+        let origin = client.configuration.writerID
+        let results = try client.writeAll(.sessionInsertNew, [.text(id), .bytes(data), .int(hlc), .text(String(origin))])
+        return results.values.allSatisfy { $0.rowCount == 1 }
+    }
+
+    /// Replaces the session's data if nobody changed it since `snapshot`; false when a race was lost.
+    public func write(_ snapshot: SessionSnapshot, data: [UInt8]) throws(ClusterError) -> Bool {
+        guard client.health[snapshot.primary].isUsable else { return false }
+        let hlc = client.clock.next()
+        let origin = String(client.configuration.writerID)
+        let values: [PostgresValue]
+        let decide: Statement
+        if let expected = snapshot.primaryVersion {
+            decide = .sessionCompareAndSet
+            values = [
+                .text(snapshot.id), .bytes(data), .int(hlc), .text(origin), .int(expected.hlc),
+                .text(String(expected.origin)),
+            ]
+        } else {
+            // The primary lacks the row (it was away): the newest copy comes from the other node.
+            decide = .sessionInsertNew
+            values = [.text(snapshot.id), .bytes(data), .int(hlc), .text(origin)]
+        }
+        let result: PostgresResult
+        do {
+            result = try client.decideThenCopy(on: snapshot.primary, decide, values) { _ in
+                (.sessionPut, [.text(snapshot.id), .bytes(data), .int(hlc), .text(origin), .bool(false), .null])
+            }
+        } catch where error.code == .unavailable && !client.health.allDown {
+            return false  // the primary fell away; the caller re-reads with the other node deciding
+        }
+        return result.rowCount == 1
+    }
+
+    /// Removes the session on both nodes, leaving a tombstone so a late copy cannot bring it back.
+    public func destroy(id: String) throws(ClusterError) {
+        let hlc = client.clock.next()
+        try client.writeAll(
+            .sessionPut,
+            [.text(id), .bytes([]), .int(hlc), .text(String(client.configuration.writerID)), .bool(true), .null])
+    }
+}

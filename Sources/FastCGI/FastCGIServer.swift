@@ -1,0 +1,143 @@
+internal import CFastCGI
+import Foundation
+import Logging
+import Synchronization
+import WebCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What a worker thread does with each request. One instance per worker, made on that thread,
+/// so it may own non-`Sendable` resources such as database connections.
+public protocol FastCGIHandler: AnyObject {
+    /// Answers one request. Must not throw: the handler turns its own errors into responses.
+    func respond(to request: HTTPRequest) -> HTTPResponse
+    /// Called once when the worker stops.
+    func shutdown()
+}
+
+/// Why the server could not start.
+public struct FastCGIServerError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// libfcgi's threaded model (fcgi2's `examples/threaded.c`): `workers` threads, each owning one
+/// `FCGX_Request`, taking turns at `FCGX_Accept_r` under one lock.
+public final class FastCGIServer: Sendable {
+    private let listenSocket: Int32
+    private let workerCount: Int
+    private let maxBodyBytes: Int
+    private let logger: Logger
+    private let acceptLock = Mutex(())
+    private let stopping = Atomic<Bool>(false)
+    private let running = Atomic<Int>(0)
+    /// Counts for `/status`, shared by all workers.
+    public let statistics = FastCGIStatistics()
+
+    /// The socket spawn-fcgi hands over is file descriptor 0.
+    public static let inheritedSocket: Int32 = 0
+
+    public init(listenSocket: Int32, workers: Int, maxBodyBytes: Int, logger: Logger) {
+        self.listenSocket = listenSocket
+        self.workerCount = workers
+        self.maxBodyBytes = maxBodyBytes
+        self.logger = logger
+    }
+
+    /// Initialises libfcgi; call once before anything else.
+    public static func initialize() throws(FastCGIServerError) {
+        guard FCGX_Init() == 0 else { throw FastCGIServerError(description: "FCGX_Init failed") }
+    }
+
+    /// Opens a listening socket on `HOST:PORT` (for running without spawn-fcgi).
+    public static func listen(on address: String, backlog: Int32 = 1024) throws(FastCGIServerError) -> Int32 {
+        let fd = FCGX_OpenSocket(address, backlog)
+        guard fd >= 0 else { throw FastCGIServerError(description: "cannot listen on \(address)") }
+        return fd
+    }
+
+    /// True when descriptor 0 is a listening socket (started by spawn-fcgi).
+    public static func inheritedSocketIsListening() -> Bool {
+        var accepting: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0 && accepting == 1
+    }
+
+    /// `host:port` of a listening socket, for the default responder name.
+    public static func localAddress(of socket: Int32) -> String? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
+        guard ok == 0 else { return nil }
+        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        var port = [CChar](repeating: 0, count: Int(NI_MAXSERV))
+        let status = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getnameinfo($0, length, &host, socklen_t(host.count), &port, socklen_t(port.count), NI_NUMERICHOST | NI_NUMERICSERV)
+            }
+        }
+        guard status == 0 else { return nil }
+        return "\(String(cString: host)):\(String(cString: port))"
+    }
+
+    /// Starts the worker threads; each calls `makeHandler` once, on its own thread.
+    public func start(makeHandler: @escaping @Sendable (Int) -> any FastCGIHandler) {
+        for index in 0..<workerCount {
+            running.add(1, ordering: .relaxed)
+            let thread = Thread { [self] in
+                worker(index: index, handler: makeHandler(index))
+                running.subtract(1, ordering: .relaxed)
+            }
+            thread.name = "fcgi-worker-\(index)"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    /// Stops accepting and waits up to `timeout` for requests in flight. Returns true when every
+    /// worker finished.
+    public func stop(timeout: Duration) -> Bool {
+        stopping.store(true, ordering: .relaxed)
+        FCGX_ShutdownPending()
+        // Wakes every thread blocked in accept(): on Linux a shut-down listening socket fails accept.
+        shutdown(listenSocket, Int32(SHUT_RDWR))
+        let deadline = ContinuousClock.now + timeout
+        while running.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
+            usleep(10_000)
+        }
+        return running.load(ordering: .relaxed) == 0
+    }
+
+    private func worker(index: Int, handler: any FastCGIHandler) {
+        let raw = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
+        defer { raw.deallocate() }
+        guard FCGX_InitRequest(raw, listenSocket, 0) == 0 else {
+            logger.error("FCGX_InitRequest failed", metadata: ["worker": "\(index)"])
+            return
+        }
+        defer { handler.shutdown() }
+        let request = FastCGIRequest(raw: raw)
+        while !stopping.load(ordering: .relaxed) {
+            let accepted = acceptLock.withLock { _ in
+                stopping.load(ordering: .relaxed) ? -1 : FCGX_Accept_r(raw)
+            }
+            if accepted < 0 {
+                if stopping.load(ordering: .relaxed) { break }
+                logger.warning("accept failed", metadata: ["worker": "\(index)", "code": "\(accepted)"])
+                usleep(50_000)
+                continue
+            }
+            statistics.begin()
+            let parameters = request.parameters()
+            let httpRequest = FastCGIRequest.makeHTTPRequest(
+                parameters: parameters, readBody: { request.readBody(upTo: $0) }, maxBodyBytes: maxBodyBytes)
+            let response = handler.respond(to: httpRequest)
+            request.write(response, includeBody: httpRequest.method != "HEAD")
+            FCGX_Finish_r(raw)
+            statistics.end()
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import Cluster
+import Foundation
+import WebCore
+
+extension Application {
+    /// A node's state as the contract names it: a node catching up serves, so it is `up`.
+    static func contractState(_ state: NodeHealth.State) -> String { state == .down ? "down" : "up" }
+
+    /// `GET /health`: 200 while at least one node serves, else 503. Never touches a database:
+    /// the state comes from the circuit breakers, which the maintenance thread keeps fresh.
+    func health() -> HTTPResponse {
+        let nodes = JSONValue.object(
+            NodeName.allCases.map { ($0.rawValue, .string(Self.contractState(services.health[$0].state))) })
+        let up = !services.health.allDown
+        var response = HTTPResponse.json(
+            .object([("status", .string(up ? "ok" : "down")), ("nodes", nodes)]), status: up ? 200 : 503)
+        response.addHeader("Cache-Control", "no-store")
+        if !up { response.addHeader("Retry-After", "5") }
+        return response
+    }
+
+    /// `GET /status`: php-fpm's pool figures plus the cluster's, as JSON or Prometheus text.
+    func status(_ request: HTTPRequest) throws -> HTTPResponse {
+        let query = try FormFields.parse(Array(request.query.utf8), limits: services.limits.form)
+        let figures = StatusFigures(services: services)
+        var response: HTTPResponse
+        switch query["format"] {
+        case nil, "json":
+            response = .json(figures.json)
+        case "prometheus":
+            response = HTTPResponse(
+                status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+                body: Array(figures.prometheus.utf8))
+        default:
+            throw HTTPError(422, "The format must be json or prometheus.")
+        }
+        response.addHeader("Cache-Control", "no-store")
+        return response
+    }
+
+    /// `GET /`: starts the session, counts the visit, shows the cluster.
+    func indexPage(_ request: HTTPRequest, sessionHash: inout String) throws -> HTTPResponse {
+        let session = try withSession(request) { data throws(HTTPError) in
+            data[SessionKey.visits] = .int(SessionCodec.visits(data) &+ 1)
+        }
+        sessionHash = Self.hash(of: session.id)
+        let nodes = NodeName.allCases.map { name in
+            IndexNode(
+                name: name.rawValue.uppercased(), state: Self.contractState(services.health[name].state),
+                latency: String(format: "%.1f", services.health[name].latencyMilliseconds))
+        }
+        var response = services.pages.index(
+            visits: SessionCodec.visits(session.data), servedBy: services.servedBy, nodes: nodes,
+            values: SessionCodec.displayValues(session.data))
+        response.addHeader("Cache-Control", "no-store")
+        if session.isNew { response.addHeader("Set-Cookie", sessionCookie(session.id, request)) }
+        return response
+    }
+}
+
+/// Everything `/status` shows, gathered once per call.
+struct StatusFigures {
+    let services: ResponderServices
+    let pool: PoolFigures
+    let replication: ReplicationFigures
+    let uptime: Int
+
+    init(services: ResponderServices) {
+        self.services = services
+        pool = services.poolFigures()
+        replication = services.replicationFigures()
+        uptime = max(0, Int(Date().timeIntervalSince(services.startTime)))
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    var json: JSONValue {
+        let metrics = services.metrics
+        let nodes = JSONValue.object(
+            NodeName.allCases.map { name in
+                let health = services.health[name]
+                return (
+                    name.rawValue,
+                    .object([
+                        ("state", .string(Application.contractState(health.state))),
+                        ("detail", .string(health.state.rawValue)),
+                        ("latency_ms", .double((health.latencyMilliseconds * 1000).rounded() / 1000)),
+                        ("failures", .int(Int64(health.failureCount))),
+                    ])
+                )
+            })
+        var outbox: [(key: String, value: JSONValue)] = [
+            ("length", .int(Int64(replication.outboxLength))),
+            ("oldest_age_seconds", .int(Int64(replication.outboxOldestAgeSeconds))),
+            ("replayed_rows", .int(Int64(replication.replayedRows))),
+        ]
+        outbox.append(("last_replay", replication.lastReplayAt.map { .string(Self.iso8601($0)) } ?? .null))
+        return .object([
+            ("pool", .string(services.servedBy)),
+            ("pid", .int(Int64(services.pid))),
+            ("start_time", .string(Self.iso8601(services.startTime))),
+            ("uptime_seconds", .int(Int64(uptime))),
+            ("accepted_requests", .int(Int64(pool.accepted))),
+            ("active_workers", .int(Int64(pool.active))),
+            ("idle_workers", .int(Int64(max(0, pool.workers - pool.active)))),
+            ("total_workers", .int(Int64(pool.workers))),
+            ("max_active_workers", .int(Int64(pool.maxActive))),
+            ("slow_requests", .int(Int64(metrics.slowRequests))),
+            ("nodes", nodes),
+            ("outbox", .object(outbox)),
+            ("session_cas_retries", .int(Int64(metrics.casRetries))),
+            ("session_conflicts", .int(Int64(metrics.conflicts))),
+            ("decode_failures", .int(Int64(metrics.decodeFailures))),
+        ])
+    }
+
+    /// A label value escaped as the text format requires.
+    static func labelValue(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    /// The Prometheus text format 0.0.4.
+    var prometheus: String {
+        var lines: [String] = []
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
+            lines.append("# HELP responder_\(name) \(help)")
+            lines.append("# TYPE responder_\(name) \(type)")
+            for sample in samples { lines.append("responder_\(name)\(sample.labels) \(sample.value)") }
+        }
+        let name = Self.labelValue(services.servedBy)
+        let pool = "{pool=\"\(name)\"}"
+        metric("start_time_seconds", "gauge", "Start time of the process since the epoch.",
+            [(pool, String(Int(services.startTime.timeIntervalSince1970)))])
+        metric("accepted_requests_total", "counter", "Requests accepted.", [(pool, String(self.pool.accepted))])
+        metric("active_workers", "gauge", "Workers inside a request.", [(pool, String(self.pool.active))])
+        metric("idle_workers", "gauge", "Workers waiting for a request.", [(pool, String(max(0, self.pool.workers - self.pool.active)))])
+        metric("max_active_workers", "gauge", "Most workers busy at once.", [(pool, String(self.pool.maxActive))])
+        metric("slow_requests_total", "counter", "Requests over the slow-log time.", [(pool, String(services.metrics.slowRequests))])
+        metric("decode_failures_total", "counter", "Sessions whose data could not be decoded.", [(pool, String(services.metrics.decodeFailures))])
+        metric("session_cas_retries_total", "counter", "Session writes retried after a lost race.", [(pool, String(services.metrics.casRetries))])
+        metric("outbox_length", "gauge", "Changes queued for the other node.", [(pool, String(replication.outboxLength))])
+        metric("outbox_oldest_age_seconds", "gauge", "Age of the oldest queued change.", [(pool, String(replication.outboxOldestAgeSeconds))])
+        metric("node_up", "gauge", "1 while the node serves.", NodeName.allCases.map { node in
+            ("{pool=\"\(name)\",node=\"\(node.rawValue)\"}", services.health[node].isUsable ? "1" : "0")
+        })
+        metric("node_latency_milliseconds", "gauge", "Smoothed round trip to the node.", NodeName.allCases.map { node in
+            ("{pool=\"\(name)\",node=\"\(node.rawValue)\"}", String(services.health[node].latencyMilliseconds))
+        })
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

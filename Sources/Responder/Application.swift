@@ -1,0 +1,82 @@
+import Cluster
+import Foundation
+import Logging
+import WebCore
+
+/// One worker's request handler: routes a request value to a response value. It owns the
+/// worker's backends and shares everything else through `ResponderServices`.
+public final class Application {
+    public let services: ResponderServices
+    let sessions: any SessionBackend
+    let items: any ItemBackend
+
+    public init(services: ResponderServices, sessions: any SessionBackend, items: any ItemBackend) {
+        self.services = services
+        self.sessions = sessions
+        self.items = items
+    }
+
+    var configuration: ResponderConfiguration { services.configuration }
+    var logger: Logger { services.logger }
+
+    /// Answers one request. Never throws: every failure becomes a safe response, and the
+    /// detail goes to the log only.
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        let started = ContinuousClock.now
+        var sessionHash = "-"
+        var response: HTTPResponse
+        do {
+            response = try route(request, sessionHash: &sessionHash)
+        } catch let error as HTTPError {
+            response = errorResponse(error, for: request)
+        } catch let error as ClusterError {
+            response = errorResponse(httpError(for: error), for: request)
+            if error.code != .notFound {
+                logger.warning("request failed in the cluster", metadata: ["error": "\(error)"])
+            }
+        } catch {
+            logger.error("unexpected failure", metadata: ["error": "\(String(reflecting: error))"])
+            response = errorResponse(HTTPError(500, "Something went wrong on our side."), for: request)
+        }
+        response.addHeader("X-Served-By", services.servedBy)
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let slow = seconds >= configuration.requestSlowlogTimeout
+        if slow { services.metrics.slowRequest() }
+        logger.log(
+            level: slow ? .warning : .info, slow ? "slow request" : "request",
+            metadata: [
+                "http.method": "\(request.method)", "http.path": "\(Self.loggablePath(request.path))",
+                "http.status": "\(response.status)", "duration_ms": "\(String(format: "%.2f", seconds * 1000))",
+                "pool": "\(services.servedBy)", "session.hash": "\(sessionHash)",
+            ])
+        return response
+    }
+
+    /// The status and message a cluster failure shows.
+    func httpError(for error: ClusterError) -> HTTPError {
+        switch error.code {
+        case .notFound: HTTPError(404, "No such item.")
+        case .conflict: HTTPError(409, "A concurrent change could not be settled in time; please retry.")
+        default: .unavailable
+        }
+    }
+
+    /// An error as JSON, or a small HTML page when the client prefers HTML.
+    func errorResponse(_ error: HTTPError, for request: HTTPRequest) -> HTTPResponse {
+        var response: HTTPResponse
+        if request.prefersHTML {
+            response = .html(services.pages.error(status: error.status, message: error.message), status: error.status)
+        } else {
+            response = .json(.object([("error", .string(error.message))]), status: error.status)
+        }
+        for (name, value) in error.headers { response.addHeader(name, value) }
+        return response
+    }
+
+    /// A path cut short and stripped of control characters, for the log.
+    static func loggablePath(_ path: String) -> String {
+        let scalars = path.unicodeScalars.prefix(200).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) }
+        return String(scalars)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// One line per log event, appended to a file or standard error. spawn-fcgi sends a child's
+/// own stderr to /dev/null, so pools log to `LOG_FILE`.
+public final class LogSink: Sendable {
+    /// The stream is only touched under the mutex.
+    private let file: Mutex<UnsafeMutablePointer<FILE>>
+
+    /// Opens `path` for appending, or uses standard error when nil.
+    public init(path: String?) throws {
+        if let path {
+            guard let handle = fopen(path, "a") else {
+                throw ConfigurationError(key: "LOG_FILE", problem: "cannot be opened for appending")
+            }
+            setvbuf(handle, nil, _IOLBF, 0)
+            file = Mutex(handle)
+        } else {
+            guard let handle = fdopen(2, "a") else {
+                throw ConfigurationError(key: "LOG_FILE", problem: "is unset and standard error is closed")
+            }
+            setvbuf(handle, nil, _IOLBF, 0)
+            file = Mutex(handle)
+        }
+    }
+
+    func write(_ line: String) {
+        file.withLock { handle in
+            _ = line.withCString { fputs($0, handle) }
+            fputc(0x0A, handle)
+        }
+    }
+}
+
+/// A swift-log handler writing `time level label message key=value…` lines to a `LogSink`.
+public struct SinkLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    private let label: String
+    private let sink: LogSink
+
+    public init(label: String, sink: LogSink) {
+        self.label = label
+        self.sink = sink
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(
+        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
+        file: String, function: String, line: UInt
+    ) {
+        var all = metadata
+        if let explicit { all.merge(explicit) { $1 } }
+        var text = "\(Self.timestamp()) \(level) \(label): \(Self.clean(message.description))"
+        for key in all.keys.sorted() {
+            text += " \(key)=\(Self.clean(all[key]!.description))"
+        }
+        sink.write(text)
+    }
+
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var parts = tm()
+        var seconds = now.tv_sec
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+            parts.tm_hour, parts.tm_min, parts.tm_sec, Int(now.tv_nsec / 1_000_000))
+    }
+
+    /// One line, no control characters: nothing a client sends can forge a log line.
+    static func clean(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
+    }
+}

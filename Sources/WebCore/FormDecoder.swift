@@ -1,0 +1,44 @@
+/// Limits on a form body or query string.
+public struct FormLimits: Sendable {
+    public var maxFields: Int
+    public var maxFieldBytes: Int
+    public init(maxFields: Int = 1000, maxFieldBytes: Int = 65536) {
+        self.maxFields = maxFields
+        self.maxFieldBytes = maxFieldBytes
+    }
+}
+
+/// Decoded `application/x-www-form-urlencoded` fields, in order.
+public struct FormFields: Sendable, Equatable {
+    public var fields: [(name: String, value: String)]
+
+    public init(_ fields: [(name: String, value: String)] = []) { self.fields = fields }
+
+    /// The first value of a field.
+    public subscript(name: String) -> String? { fields.first(where: { $0.name == name })?.value }
+
+    public static func == (lhs: FormFields, rhs: FormFields) -> Bool {
+        lhs.fields.count == rhs.fields.count && zip(lhs.fields, rhs.fields).allSatisfy { $0 == $1 }
+    }
+
+    /// Parses a form body or query string. Throws a `400`/`413`-style `HTTPError`.
+    public static func parse(_ bytes: [UInt8], limits: FormLimits = FormLimits()) throws(HTTPError) -> FormFields {
+        var result: [(name: String, value: String)] = []
+        if bytes.isEmpty { return FormFields() }
+        for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            guard result.count < limits.maxFields else { throw HTTPError(413, "The form has too many fields.") }
+            guard pair.count <= limits.maxFieldBytes else { throw HTTPError(413, "A form field is too long.") }
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            do {
+                let name = try PercentDecoding.decode(Array(parts[0]), plusAsSpace: true)
+                let value = parts.count > 1 ? try PercentDecoding.decode(Array(parts[1]), plusAsSpace: true) : ""
+                result.append((name, value))
+            } catch .brokenEscape {
+                throw .badRequest("The form has broken percent-encoding.")
+            } catch {
+                throw .badRequest("The form is not valid UTF-8.")
+            }
+        }
+        return FormFields(result)
+    }
+}

@@ -1,0 +1,15 @@
+/// Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF).
+public enum UTF8Validation {
+    /// True when `bytes` is well-formed UTF-8.
+    public static func isValid<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+}
