@@ -1,0 +1,69 @@
+import Cluster
+import Foundation
+import Postgres
+import Testing
+
+@Suite(.serialized, .enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
+struct ItemStoreTests {
+    static func row(_ node: NodeName, _ id: Int64) throws -> String? {
+        try TestCluster.scalar(
+            node, "SELECT name || '|' || content || '|' || hlc || '|' || deleted FROM items WHERE id = $1", [.int(id)])
+    }
+
+    @Test func createdItemHasTheSameRowOnBothNodes() throws {
+        let store = ItemStore(client: TestCluster.client())
+        let item = try store.create(name: "first", content: "hello")
+        #expect(item.id % 2 == 1, "ids from node A are odd")
+        let a = try Self.row(.a, item.id)
+        #expect(a != nil)
+        #expect(a == (try Self.row(.b, item.id)))
+        #expect(item.updatedAt.hasSuffix("Z"))
+    }
+
+    @Test func updateKeepsAbsentFieldsAndReachesBothNodes() throws {
+        let store = ItemStore(client: TestCluster.client())
+        let item = try store.create(name: "n", content: "c")
+        let updated = try store.update(id: item.id, name: nil, content: "c2")
+        #expect(updated.name == "n")
+        #expect(updated.content == "c2")
+        #expect(try Self.row(.a, item.id) == (try Self.row(.b, item.id)))
+        #expect(try Self.row(.a, item.id)?.hasPrefix("n|c2|") == true)
+    }
+
+    @Test func deleteLeavesTombstonesAndUnknownIdsAreNotFound() throws {
+        let store = ItemStore(client: TestCluster.client())
+        let item = try store.create(name: "gone", content: "")
+        try store.delete(id: item.id)
+        #expect(try store.get(id: item.id) == nil)
+        for node in NodeName.allCases {
+            #expect(try Self.row(node, item.id)?.hasSuffix("|true") == true, "node \(node)")
+        }
+        #expect(throws: ClusterError.self) { try store.delete(id: item.id) }
+        #expect(throws: ClusterError.self) { _ = try store.update(id: 999_999_999_999, name: "x", content: nil) }
+    }
+
+    @Test func nodeBAloneHandsOutEvenIds() throws {
+        let health = ClusterHealth()
+        health.a.recordFailure("test: pretend A is away")
+        let store = ItemStore(client: TestCluster.client(health: health))
+        let item = try store.create(name: "while A is away", content: "")
+        #expect(item.id % 2 == 0)
+        #expect(try Self.row(.a, item.id) == nil)
+        #expect(try Self.row(.b, item.id) != nil)
+        let queued = try TestCluster.scalar(
+            .b, "SELECT count(*) FROM replication_outbox WHERE table_name = 'items' AND row_key = $1",
+            [.text(String(item.id))])
+        #expect(queued == "1")
+    }
+
+    @Test func listIsNewestIdFirstAndPages() throws {
+        let store = ItemStore(client: TestCluster.client())
+        let first = try store.create(name: "p1", content: "")
+        let second = try store.create(name: "p2", content: "")
+        let page = try store.list(limit: 1, before: .max)
+        #expect(page.count == 1)
+        let older = try store.list(limit: 10, before: second.id)
+        #expect(older.contains { $0.id == first.id })
+        #expect(!older.contains { $0.id == second.id })
+    }
+}

@@ -1,0 +1,94 @@
+import Cluster
+import Foundation
+import Postgres
+import Testing
+
+@Suite(.serialized, .enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
+struct SessionStoreTests {
+    @Test func newSessionLandsOnBothNodes() throws {
+        let store = SessionStore(client: TestCluster.client())
+        let id = TestCluster.uniqueID()
+        #expect(try store.insertNew(id: id, data: Array("visits|i:1;".utf8)))
+        for node in NodeName.allCases {
+            let data = try TestCluster.scalar(node, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)])
+            #expect(data == "visits|i:1;", "node \(node)")
+        }
+        let snapshot = try #require(try store.read(id: id))
+        #expect(snapshot.data == Array("visits|i:1;".utf8))
+        #expect(snapshot.primaryVersion != nil)
+    }
+
+    @Test func newIdNeverTakesOverAnExistingRow() throws {
+        let store = SessionStore(client: TestCluster.client())
+        let id = TestCluster.uniqueID()
+        #expect(try store.insertNew(id: id, data: Array("a|i:1;".utf8)))
+        #expect(try store.insertNew(id: id, data: Array("b|i:2;".utf8)) == false)
+        #expect(try store.read(id: id)?.data == Array("a|i:1;".utf8))
+    }
+
+    @Test func compareAndSetLosesToAConcurrentWriter() throws {
+        let first = SessionStore(client: TestCluster.client())
+        let second = SessionStore(client: TestCluster.client())
+        let id = TestCluster.uniqueID()
+        #expect(try first.insertNew(id: id, data: Array("n|i:0;".utf8)))
+        let seenByFirst = try #require(try first.read(id: id))
+        let seenBySecond = try #require(try second.read(id: id))
+        #expect(try second.write(seenBySecond, data: Array("n|i:1;".utf8)))
+        #expect(try first.write(seenByFirst, data: Array("n|i:1;".utf8)) == false)
+        let fresh = try #require(try first.read(id: id))
+        #expect(try first.write(fresh, data: Array("n|i:2;".utf8)))
+        for node in NodeName.allCases {
+            let data = try TestCluster.scalar(node, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)])
+            #expect(data == "n|i:2;", "node \(node)")
+        }
+    }
+
+    @Test func destroyedSessionNeverComesBack() throws {
+        let store = SessionStore(client: TestCluster.client())
+        let id = TestCluster.uniqueID()
+        #expect(try store.insertNew(id: id, data: Array("x|i:1;".utf8)))
+        let stale = try #require(try store.read(id: id))
+        try store.destroy(id: id)
+        #expect(try store.read(id: id) == nil)
+        // A late write from before the destroy, and a late copy with a newer clock, both lose.
+        #expect(try store.write(stale, data: Array("x|i:2;".utf8)) == false)
+        let late = try TestCluster.connect(.b)
+        let result = try late.query(
+            """
+            INSERT INTO php_session AS s (id, data, hlc, origin, deleted) VALUES ($1, '\\x', $2, 1, false)
+            ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, deleted = EXCLUDED.deleted
+            WHERE NOT s.deleted AND (EXCLUDED.deleted OR (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin))
+            """, [.text(id), .int(Int64.max)], deadline: TestCluster.deadline())
+        #expect(result.affectedRows == 0)
+        #expect(try store.read(id: id) == nil)
+        for node in NodeName.allCases {
+            #expect(try TestCluster.scalar(node, "SELECT deleted FROM php_session WHERE id = $1", [.text(id)]) == "t")
+        }
+    }
+
+    @Test func readTakesTheNewestCopyAcrossNodes() throws {
+        let store = SessionStore(client: TestCluster.client())
+        let id = TestCluster.uniqueID()
+        #expect(try store.insertNew(id: id, data: Array("v|i:1;".utf8)))
+        // Node B alone holds a newer version (as after an outage of A).
+        let b = try TestCluster.connect(.b)
+        _ = try b.query(
+            "UPDATE php_session SET data = $2, hlc = hlc + 1000 WHERE id = $1", [.text(id), .bytes(Array("v|i:9;".utf8))],
+            deadline: TestCluster.deadline())
+        let snapshot = try #require(try store.read(id: id))
+        #expect(snapshot.data == Array("v|i:9;".utf8))
+        #expect(try store.write(snapshot, data: Array("v|i:10;".utf8)))
+        for node in NodeName.allCases {
+            let data = try TestCluster.scalar(node, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)])
+            #expect(data == "v|i:10;", "node \(node)")
+        }
+    }
+
+    @Test func bytesSurviveExactly() throws {
+        let store = SessionStore(client: TestCluster.client())
+        let id = TestCluster.uniqueID()
+        let data: [UInt8] = Array("s|s:4:\"".utf8) + [0, 0xFF, 0xFE, 0x80] + Array("\";".utf8)
+        #expect(try store.insertNew(id: id, data: data))
+        #expect(try store.read(id: id)?.data == data)
+    }
+}
