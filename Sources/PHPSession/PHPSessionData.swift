@@ -2,7 +2,7 @@
 ///
 /// Variables keep their order; a new name is appended at the end. What PHP wrote survives a
 /// read-modify-write byte for byte: a variable that was not changed is written back exactly as it was
-/// read, so `encode(decode(b)) == b` for every `b` that decodes.
+/// read, so `encode(decode(b)) == b` for every `b` that decodes and names each variable once.
 ///
 /// **Names.** A name may hold any bytes but `|`. PHP itself never writes a numeric name (one that is a
 /// canonical decimal integer such as `"5"`, see ``PHPArrayKey/init(normalizing:)``): `$_SESSION[5]` and
@@ -10,20 +10,28 @@
 /// and kept, but ``setValue(_:forName:)`` refuses them, and any name with `|`. A name that is not valid
 /// UTF-8 is kept as bytes; ``entries`` shows it with U+FFFD and it cannot be addressed by name.
 ///
-/// **Back-references.** PHP numbers every value of the session (see ``PHPSessionDecoder``) and
-/// `R:n;`/`r:n;` point to those numbers. `encode()` renumbers them the way PHP would on saving the same
-/// variables: every back-reference is read in the numbering of the data as decoded; when its target is
-/// still written before it, it gets the target's new number (so a value that grows, shrinks, or disappears
+/// **Back-references.** PHP numbers the values of a session 1, 2, 3, … in the order written, across all
+/// variables: each variable's value, every array element and object property value (keys and property
+/// names are not values), enums, `r:` itself, and the values inside a `C:` payload when that payload is
+/// serialized data (PHP shares the numbering with `Serializable::serialize()`); `R:` takes no number.
+/// `R:n;` and `r:n;` point to those numbers. `encode()` renumbers them the way PHP does when it saves the
+/// same variables: every back-reference is read in the numbering of the data as decoded; while its target
+/// is still written before it, it gets the target's new number (so a value that grows, shrinks or disappears
 /// before it shifts it by the difference); when its target is no longer written (that variable was replaced
-/// or removed), the first back-reference to it is replaced by the target's own serialized text, and later
-/// ones point there, as PHP shows an object plainly at its first remaining occurrence. When nothing
-/// before a back-reference changed, it is written unchanged. Back-references inside values built by the
-/// caller are read the same way, in the numbering of the decoded data.
+/// or removed), the first back-reference to it is replaced by the target's own serialized text and later
+/// ones point there, as PHP shows an object plainly at its first remaining occurrence. When nothing before
+/// a back-reference changed, it is written unchanged. Back-references inside values built by the caller
+/// are read the same way, in the numbering of the decoded data.
+///
+/// Setting a variable replaces that variable only. (In PHP, assigning to a variable that is one end of a
+/// PHP reference `&` writes through the reference and changes the other end too; here the other end keeps
+/// the value it showed.)
 public struct PHPSessionData: Sendable {
-    /// The deepest nesting of arrays and objects that decoding accepts.
+    /// The deepest nesting of arrays, objects and `C:` payloads that decoding accepts (PHP's own
+    /// `unserialize_max_depth` is 4096; sessions stay far below either).
     public static let maximumDepth = 128
 
-    /// Where a decoded variable's value sits in ``source``, and the slot number of that value.
+    /// Where a decoded variable's value sits in `source`, and the slot number of that value.
     struct Origin: Sendable, Equatable {
         var range: Range<Int>
         var firstSlot: Int

@@ -37,7 +37,8 @@ struct PHPSessionEncoder {
             output.append(contentsOf: entry.rawName)
             output.append(UInt8(ascii: "|"))
             if let origin = entry.origin {
-                let tokenizer = PHPTokenizer(bytes: source, start: origin.range.lowerBound, limit: origin.range.upperBound)
+                let tokenizer = PHPTokenizer(
+                    bytes: source, start: origin.range.lowerBound, limit: origin.range.upperBound)
                 write(Stream(tokenizer: tokenizer, nextOriginalSlot: origin.firstSlot))
             } else if !entry.value.containsOpaque {
                 PHPSerializer.append(entry.value, to: &output)

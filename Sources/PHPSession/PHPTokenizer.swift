@@ -327,7 +327,8 @@ struct PHPTokenizer {
         guard !range.isEmpty else { throw PHPSessionDecodeError(.unexpectedByte, at: range.lowerBound) }
         for offset in range {
             let byte = bytes[offset]
-            let valid = isDigit(byte) || byte >= 0x80 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "\\")
+            let valid =
+                isDigit(byte) || byte >= 0x80 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "\\")
                 || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
             guard valid else { throw PHPSessionDecodeError(.unexpectedByte, at: offset) }
         }

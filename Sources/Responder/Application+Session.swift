@@ -138,7 +138,15 @@ extension Application {
         }
         let session = try withSession(request) { data throws(HTTPError) in
             for (key, value) in updates {
-                if let value { data[key] = value } else { data.removeValue(forName: key) }
+                if let value {
+                    do {
+                        try data.setValue(value, forName: key)
+                    } catch {
+                        throw HTTPError(422, "A session key may not be a number, as PHP drops numeric session keys.")
+                    }
+                } else {
+                    data.removeValue(forName: key)
+                }
             }
         }
         sessionHash = Self.hash(of: session.id)

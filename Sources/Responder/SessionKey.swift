@@ -1,3 +1,4 @@
+import PHPSession
 import WebCore
 
 /// Rules for session keys a client may set.
@@ -18,6 +19,9 @@ enum SessionKey {
         guard allowed else { throw HTTPError(422, "A session key may hold only letters, digits, '_', '.' and '-'.") }
         guard !bytes.allSatisfy({ (0x30...0x39).contains($0) }) else {
             throw HTTPError(422, "A session key may not be all digits.")
+        }
+        guard PHPSessionData.isValidName(key) else {
+            throw HTTPError(422, "A session key may not be a number, as PHP drops numeric session keys.")
         }
         guard key != visits else { throw HTTPError(422, "The key 'visits' is kept by the server.") }
     }

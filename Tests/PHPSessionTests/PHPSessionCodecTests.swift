@@ -27,7 +27,9 @@ import Testing
         session["added_key"] = ["x": 1, "list": [true, 2.5]]
         let encoded = session.encode()
         #expect(Array(encoded.prefix(bytes.count)) == bytes)
-        #expect(Array(encoded.dropFirst(bytes.count)) == [UInt8]("added_key|a:2:{s:1:\"x\";i:1;s:4:\"list\";a:2:{i:0;b:1;i:1;d:2.5;}}"))
+        #expect(
+            Array(encoded.dropFirst(bytes.count))
+                == [UInt8]("added_key|a:2:{s:1:\"x\";i:1;s:4:\"list\";a:2:{i:0;b:1;i:1;d:2.5;}}"))
         #expect(session.names.last == "added_key")
         #expect(try PHPSessionData.decode(encoded) == session)
     }
