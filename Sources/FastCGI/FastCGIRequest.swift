@@ -20,6 +20,20 @@ struct FastCGIRequest {
         return result
     }
 
+    /// Reads and drops up to `limit` bytes of a body that is not wanted, so that a front end
+    /// still sending it sees its answer instead of a closed connection.
+    func discardBody(upTo limit: Int) {
+        var chunk = [CChar](repeating: 0, count: 65536)
+        var left = limit
+        while left > 0 {
+            let got = chunk.withUnsafeMutableBufferPointer {
+                FCGX_GetStr($0.baseAddress, Int32(min($0.count, left)), raw.pointee.in)
+            }
+            if got <= 0 { return }
+            left -= Int(got)
+        }
+    }
+
     /// Reads at most `limit + 1` bytes of the body.
     func readBody(upTo limit: Int) -> [UInt8] {
         var body: [UInt8] = []
@@ -33,9 +47,13 @@ struct FastCGIRequest {
         return body
     }
 
+    /// The most of an oversized body read only to be dropped; past it the connection is closed.
+    static let maxDiscardedBytes = 64 << 20
+
     /// Builds the request value from CGI parameters and the body.
     static func makeHTTPRequest(
-        parameters: [String: String], readBody: (Int) -> [UInt8], maxBodyBytes: Int
+        parameters: [String: String], readBody: (Int) -> [UInt8], discardBody: (Int) -> Void = { _ in },
+        maxBodyBytes: Int
     ) -> HTTPRequest {
         var headers: [String: String] = [:]
         for (name, value) in parameters where name.hasPrefix("HTTP_") {
@@ -66,6 +84,7 @@ struct FastCGIRequest {
         } else if let declared = Int(lengthText), declared >= 0 {
             if declared > maxBodyBytes {
                 if request.bodyProblem == nil { request.bodyProblem = .tooLarge }
+                discardBody(min(declared, Self.maxDiscardedBytes))
             } else {
                 let body = readBody(declared)
                 if body.count != declared {

@@ -133,7 +133,8 @@ public final class FastCGIServer: Sendable {
             statistics.begin()
             let parameters = request.parameters()
             let httpRequest = FastCGIRequest.makeHTTPRequest(
-                parameters: parameters, readBody: { request.readBody(upTo: $0) }, maxBodyBytes: maxBodyBytes)
+                parameters: parameters, readBody: { request.readBody(upTo: $0) },
+                discardBody: { request.discardBody(upTo: $0) }, maxBodyBytes: maxBodyBytes)
             let response = handler.respond(to: httpRequest)
             request.write(response, includeBody: httpRequest.method != "HEAD")
             FCGX_Finish_r(raw)

@@ -54,7 +54,10 @@ for front in "${FRONTS[@]}"; do
     do_curl --head "$url/"
     assert_status 200 "$p HEAD /"
     assert_served_by "$p HEAD /"
-    assert_eq 0 "$(body_size)" "$p HEAD / body size"
+    assert_contains "$(header Content-Type)" text/html "$p HEAD / Content-Type"
+    raw_http "$url" "HEAD / HTTP/1.1\r\nHost: ${url#http://}\r\nConnection: close\r\n\r\n"
+    assert_eq 200 "$STATUS" "$p HEAD / over a raw connection"
+    assert_eq 0 "$RAW_BODY_SIZE" "$p HEAD / body size"
 
     do_curl "$url/no-such-page"
     assert_status 404 "$p GET /no-such-page"
