@@ -17,7 +17,7 @@ extension Application {
     /// `GET /manage`: HTML, or `{"items":[…]}` when `Accept` names JSON. `?before=ID&limit=N` pages.
     func listItems(_ request: HTTPRequest) throws -> HTTPResponse {
         let query = try FormFields.parse(Array(request.query.utf8), limits: services.limits.form)
-        let wantsJSON = request.acceptsJSON && !request.prefersHTML
+        let wantsJSON = request.acceptsJSON
         let defaultLimit = wantsJSON ? Self.jsonPageSize : Self.htmlPageSize
         let limit = query["limit"].flatMap { Int($0) }.map { min(max($0, 1), Self.maxPageSize) } ?? defaultLimit
         let before = query["before"].flatMap { Int64($0) }.map { max($0, 0) } ?? Int64.max

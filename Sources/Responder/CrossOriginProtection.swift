@@ -7,7 +7,7 @@ public enum CrossOriginProtection {
     /// Nil when the request may proceed, else the 403 to answer.
     public static func check(_ request: HTTPRequest) -> HTTPError? {
         if safeMethods.contains(request.method) { return nil }
-        if let site = request.header("sec-fetch-site")?.lowercased() {
+        if let site = request.header("sec-fetch-site")?.lowercased(), !site.isEmpty {
             if site == "same-origin" || site == "none" { return nil }
             return HTTPError(403, "Cross-site requests that change state are refused.")
         }

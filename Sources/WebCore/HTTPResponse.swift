@@ -29,9 +29,12 @@ public struct HTTPResponse: Sendable {
 
     /// Adds a header; CR and LF in a value are dropped so no header can be injected.
     public mutating func addHeader(_ name: String, _ value: String) {
-        let clean = value.contains(where: { $0 == "\r" || $0 == "\n" })
-            ? value.filter { $0 != "\r" && $0 != "\n" } : value
-        headers.append((name, clean))
+        let unsafe: (Unicode.Scalar) -> Bool = { $0 == "\r" || $0 == "\n" || $0 == "\0" }
+        guard value.unicodeScalars.contains(where: unsafe) else {
+            headers.append((name, value))
+            return
+        }
+        headers.append((name, String(String.UnicodeScalarView(value.unicodeScalars.filter { !unsafe($0) }))))
     }
 
     /// The first header of that name (case-insensitive).

@@ -86,7 +86,7 @@ public struct JSONParser {
         guard depth <= limits.maxDepth else { throw error("The JSON body is nested too deeply.") }
         index += 1
         var result: [(key: String, value: JSONValue)] = []
-        var seen = Set<String>()
+        var seen = Set<[UInt8]>()
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -98,7 +98,7 @@ public struct JSONParser {
                 throw error("A JSON object key must be a string.")
             }
             let key = try parseString()
-            guard seen.insert(key).inserted else { throw error("The JSON object repeats a key.") }
+            guard seen.insert(Array(key.utf8)).inserted else { throw error("The JSON object repeats a key.") }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("Expected ':' in JSON.") }
             index += 1

@@ -18,7 +18,9 @@ extension JSONValue {
         case .int(let value): out.append(contentsOf: String(value).utf8)
         case .double(let value):
             if value.isFinite {
-                if value == value.rounded(), abs(value) < 1e15 {
+                if value == 0 && value.sign == .minus {
+                    out.append(contentsOf: "-0.0".utf8)
+                } else if value == value.rounded(), abs(value) < 1e15 {
                     out.append(contentsOf: String(Int64(value)).utf8)
                     out.append(contentsOf: ".0".utf8)
                 } else {
