@@ -21,10 +21,20 @@ public final class ClusterMaintenance: Sendable {
         public var lastReplayAt: Date?
         public var outboxLength: [NodeName: Int] = [:]
         public var outboxOldestAgeSeconds: [NodeName: Int] = [:]
+        /// Garbage-collection passes this process ran, and the rows they removed.
+        public var gcRuns = 0
+        public var gcDeletedRows = 0
+        public var lastGCAt: Date?
     }
 
     /// The advisory lock key taken on the source node while its outbox is replayed.
     static let replayLockKey: Int64 = 0x5345_5353_4341_5450
+    /// The advisory lock key taken on the primary while one process collects garbage.
+    static let gcLockKey: Int64 = 0x5345_5353_4743_0001
+    /// Rows one garbage-collection statement removes at most, so no pass holds locks for long.
+    static let gcBatchSize = 1000
+    private let gcInterval: Duration = .seconds(10)
+    private let lastGC = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(
         configuration: ClusterConfiguration, health: ClusterHealth, clock: HybridLogicalClock, logger: Logger,
@@ -68,6 +78,85 @@ public final class ClusterMaintenance: Sendable {
             replay(from: source, to: target, client)
         }
         measureOutbox(client)
+        let due = lastGC.withLock { last in
+            if let previous = last, ContinuousClock.now - previous < gcInterval { return false }
+            last = .now
+            return true
+        }
+        if due { collectGarbage(client) }
+    }
+
+    /// Removes expired sessions, and tombstones older than the tombstone TTL, from every usable
+    /// node in bounded batches through the `date_change` and tombstone indexes. One process at a
+    /// time across all pools (advisory lock on the primary); requests never wait for it.
+    public func collectGarbage(_ client: ClusterClient) {
+        let primary = health.primary
+        guard health[primary].isUsable else { return }
+        let lockLink = client.link(primary)
+        let deadline = ContinuousClock.now + configuration.queryTimeout * 10
+        do {
+            let locked = try lockLink.query(
+                "SELECT pg_try_advisory_lock($1::bigint)", [.int(Self.gcLockKey)], deadline: deadline)
+            guard locked.bool(0, 0) == true else { return }
+            defer {
+                _ = try? lockLink.query(
+                    "SELECT pg_advisory_unlock($1::bigint)", [.int(Self.gcLockKey)],
+                    deadline: ContinuousClock.now + configuration.queryTimeout)
+            }
+            var removed = 0
+            for node in NodeName.allCases where health[node].isUsable {
+                removed += try purge(client.link(node), deadline: deadline)
+            }
+            counters.withLock {
+                $0.gcRuns += 1
+                $0.gcDeletedRows += removed
+                $0.lastGCAt = Date()
+            }
+            if removed > 0 { logger.info("garbage collected", metadata: ["rows": "\(removed)"]) }
+        } catch {
+            lockLink.close()
+            logger.warning("garbage collection interrupted", metadata: ["db.error": "\(error.debugDescription)"])
+        }
+    }
+
+    /// Live sessions expire after the lifetime; tombstones stay at least the tombstone TTL, so a
+    /// late copy of a destroyed session or a deleted item cannot bring it back. Each statement
+    /// takes its age in seconds as `$1` and the batch size as `$2`.
+    static let purgeStatements = [
+        """
+        DELETE FROM php_session WHERE id IN (
+            SELECT id FROM php_session
+            WHERE date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => $1::int) AND NOT deleted
+            ORDER BY date_change LIMIT $2)
+        """,
+        """
+        DELETE FROM php_session WHERE id IN (
+            SELECT id FROM php_session
+            WHERE date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => $1::int) AND deleted
+            ORDER BY date_change LIMIT $2)
+        """,
+        """
+        DELETE FROM items WHERE id IN (
+            SELECT id FROM items
+            WHERE deleted AND updated_at < (now() AT TIME ZONE 'UTC') - make_interval(secs => $1::int)
+            ORDER BY updated_at LIMIT $2)
+        """,
+    ]
+
+    private func purge(_ link: NodeLink, deadline: ContinuousClock.Instant) throws(PostgresError) -> Int {
+        let ages = [
+            configuration.sessionLifetime, max(configuration.sessionLifetime, configuration.tombstoneTTL),
+            configuration.tombstoneTTL,
+        ]
+        var removed = 0
+        for (sql, age) in zip(Self.purgeStatements, ages) {
+            for _ in 0..<50 {  // at most 50 batches per statement and pass
+                let result = try link.query(sql, [.int(age), .int(Self.gcBatchSize)], deadline: deadline)
+                removed += result.affectedRows
+                if result.affectedRows < Self.gcBatchSize { break }
+            }
+        }
+        return removed
     }
 
     private func probe(_ node: NodeName, _ client: ClusterClient) {

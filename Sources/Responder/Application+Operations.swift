@@ -115,6 +115,13 @@ struct StatusFigures {
             ("session_cas_retries", .int(Int64(metrics.casRetries))),
             ("session_conflicts", .int(Int64(metrics.conflicts))),
             ("decode_failures", .int(Int64(metrics.decodeFailures))),
+            (
+                "gc",
+                .object([
+                    ("runs", .int(Int64(replication.gcRuns))), ("deleted_rows", .int(Int64(replication.gcDeletedRows))),
+                    ("last_run", replication.lastGCAt.map { .string(Self.iso8601($0)) } ?? .null),
+                ])
+            ),
         ])
     }
 
@@ -143,6 +150,8 @@ struct StatusFigures {
         metric("slow_requests_total", "counter", "Requests over the slow-log time.", [(pool, String(services.metrics.slowRequests))])
         metric("decode_failures_total", "counter", "Sessions whose data could not be decoded.", [(pool, String(services.metrics.decodeFailures))])
         metric("session_cas_retries_total", "counter", "Session writes retried after a lost race.", [(pool, String(services.metrics.casRetries))])
+        metric("gc_runs_total", "counter", "Garbage-collection passes run by this process.", [(pool, String(replication.gcRuns))])
+        metric("gc_deleted_rows_total", "counter", "Rows removed by garbage collection.", [(pool, String(replication.gcDeletedRows))])
         metric("outbox_length", "gauge", "Changes queued for the other node.", [(pool, String(replication.outboxLength))])
         metric("outbox_oldest_age_seconds", "gauge", "Age of the oldest queued change.", [(pool, String(replication.outboxOldestAgeSeconds))])
         metric("node_up", "gauge", "1 while the node serves.", NodeName.allCases.map { node in

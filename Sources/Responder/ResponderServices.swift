@@ -58,10 +58,19 @@ public struct ReplicationFigures: Sendable {
     public var outboxOldestAgeSeconds = 0
     public var replayedRows = 0
     public var lastReplayAt: Date?
-    public init(outboxLength: Int = 0, outboxOldestAgeSeconds: Int = 0, replayedRows: Int = 0, lastReplayAt: Date? = nil) {
+    public var gcRuns = 0
+    public var gcDeletedRows = 0
+    public var lastGCAt: Date?
+    public init(
+        outboxLength: Int = 0, outboxOldestAgeSeconds: Int = 0, replayedRows: Int = 0, lastReplayAt: Date? = nil,
+        gcRuns: Int = 0, gcDeletedRows: Int = 0, lastGCAt: Date? = nil
+    ) {
         self.outboxLength = outboxLength
         self.outboxOldestAgeSeconds = outboxOldestAgeSeconds
         self.replayedRows = replayedRows
         self.lastReplayAt = lastReplayAt
+        self.gcRuns = gcRuns
+        self.gcDeletedRows = gcDeletedRows
+        self.lastGCAt = lastGCAt
     }
 }

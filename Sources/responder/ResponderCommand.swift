@@ -102,7 +102,8 @@ struct ResponderCommand: ParsableCommand {
                 return ReplicationFigures(
                     outboxLength: counters.outboxLength.values.reduce(0, +),
                     outboxOldestAgeSeconds: counters.outboxOldestAgeSeconds.values.max() ?? 0,
-                    replayedRows: counters.replayedRows, lastReplayAt: counters.lastReplayAt)
+                    replayedRows: counters.replayedRows, lastReplayAt: counters.lastReplayAt, gcRuns: counters.gcRuns,
+                    gcDeletedRows: counters.gcDeletedRows, lastGCAt: counters.lastGCAt)
             })
 
         let registrar = ClusterClient(configuration: cluster, health: health, clock: clock, logger: logger)
