@@ -7,10 +7,10 @@ import Synchronization
 /// node to the other when both answer (one runner at a time across all pools, by advisory
 /// lock), and promotes a returning node to `up` once nothing is queued for it.
 public final class ClusterMaintenance: Sendable {
-    private let configuration: ClusterConfiguration
+    let configuration: ClusterConfiguration
     private let health: ClusterHealth
     private let clock: HybridLogicalClock
-    private let logger: Logger
+    let logger: Logger
     private let stopped = Atomic<Bool>(false)
     private let interval: Duration
     private let counters = Mutex(Counters())
@@ -25,6 +25,10 @@ public final class ClusterMaintenance: Sendable {
         public var gcRuns = 0
         public var gcDeletedRows = 0
         public var lastGCAt: Date?
+        /// Anti-entropy passes that compared the nodes, the rows they copied, and the last one.
+        public var repairPasses = 0
+        public var repairedRows = 0
+        public var lastRepairAt: Date?
     }
 
     /// The advisory lock key taken on the source node while its outbox is replayed.
@@ -35,16 +39,28 @@ public final class ClusterMaintenance: Sendable {
     static let gcBatchSize = 1000
     private let gcInterval: Duration = .seconds(10)
     private let lastGC = Mutex<ContinuousClock.Instant?>(nil)
+    let antiEntropyInterval: Duration
+    private let lastRepair = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(
         configuration: ClusterConfiguration, health: ClusterHealth, clock: HybridLogicalClock, logger: Logger,
-        interval: Duration = .milliseconds(250)
+        interval: Duration = .milliseconds(250), antiEntropyInterval: Duration = .seconds(30)
     ) {
         self.configuration = configuration
         self.health = health
         self.clock = clock
         self.logger = logger
         self.interval = interval
+        self.antiEntropyInterval = antiEntropyInterval
+    }
+
+    /// Records what an anti-entropy pass did.
+    func recordRepair(rows: Int) {
+        counters.withLock {
+            $0.repairPasses += 1
+            $0.repairedRows += rows
+            $0.lastRepairAt = Date()
+        }
     }
 
     public var snapshot: Counters { counters.withLock { $0 } }
@@ -84,6 +100,12 @@ public final class ClusterMaintenance: Sendable {
             return true
         }
         if due { collectGarbage(client) }
+        let repairDue = lastRepair.withLock { last in
+            if let previous = last, ContinuousClock.now - previous < antiEntropyInterval { return false }
+            last = .now
+            return true
+        }
+        if repairDue, health.a.isUsable, health.b.isUsable { repair(client) }
     }
 
     /// Removes expired sessions, and tombstones older than the tombstone TTL, from every usable
@@ -230,7 +252,7 @@ public final class ClusterMaintenance: Sendable {
         }
     }
 
-    private func copyRow(
+    func copyRow(
         table: String, key: String, from source: NodeLink, to target: NodeLink, deadline: ContinuousClock.Instant
     ) throws(PostgresError) {
         switch table {

@@ -116,6 +116,14 @@ struct StatusFigures {
             ("session_conflicts", .int(Int64(metrics.conflicts))),
             ("decode_failures", .int(Int64(metrics.decodeFailures))),
             (
+                "repair",
+                .object([
+                    ("passes", .int(Int64(replication.repairPasses))),
+                    ("copied_rows", .int(Int64(replication.repairedRows))),
+                    ("last_repair", replication.lastRepairAt.map { .string(Self.iso8601($0)) } ?? .null),
+                ])
+            ),
+            (
                 "gc",
                 .object([
                     ("runs", .int(Int64(replication.gcRuns))), ("deleted_rows", .int(Int64(replication.gcDeletedRows))),
@@ -150,6 +158,7 @@ struct StatusFigures {
         metric("slow_requests_total", "counter", "Requests over the slow-log time.", [(pool, String(services.metrics.slowRequests))])
         metric("decode_failures_total", "counter", "Sessions whose data could not be decoded.", [(pool, String(services.metrics.decodeFailures))])
         metric("session_cas_retries_total", "counter", "Session writes retried after a lost race.", [(pool, String(services.metrics.casRetries))])
+        metric("repair_copied_rows_total", "counter", "Rows anti-entropy copied between the nodes.", [(pool, String(replication.repairedRows))])
         metric("gc_runs_total", "counter", "Garbage-collection passes run by this process.", [(pool, String(replication.gcRuns))])
         metric("gc_deleted_rows_total", "counter", "Rows removed by garbage collection.", [(pool, String(replication.gcDeletedRows))])
         metric("outbox_length", "gauge", "Changes queued for the other node.", [(pool, String(replication.outboxLength))])

@@ -61,9 +61,13 @@ public struct ReplicationFigures: Sendable {
     public var gcRuns = 0
     public var gcDeletedRows = 0
     public var lastGCAt: Date?
+    public var repairPasses = 0
+    public var repairedRows = 0
+    public var lastRepairAt: Date?
     public init(
         outboxLength: Int = 0, outboxOldestAgeSeconds: Int = 0, replayedRows: Int = 0, lastReplayAt: Date? = nil,
-        gcRuns: Int = 0, gcDeletedRows: Int = 0, lastGCAt: Date? = nil
+        gcRuns: Int = 0, gcDeletedRows: Int = 0, lastGCAt: Date? = nil, repairPasses: Int = 0, repairedRows: Int = 0,
+        lastRepairAt: Date? = nil
     ) {
         self.outboxLength = outboxLength
         self.outboxOldestAgeSeconds = outboxOldestAgeSeconds
@@ -72,5 +76,8 @@ public struct ReplicationFigures: Sendable {
         self.gcRuns = gcRuns
         self.gcDeletedRows = gcDeletedRows
         self.lastGCAt = lastGCAt
+        self.repairPasses = repairPasses
+        self.repairedRows = repairedRows
+        self.lastRepairAt = lastRepairAt
     }
 }

@@ -9,9 +9,20 @@ enum SessionCodec {
 
     static func encode(_ data: PHPSessionData) -> [UInt8] { data.encode() }
 
-    /// `data.visits` when it is an integer, else 0.
+    /// `data.visits` as PHP's `++` would read it: an integer as it is, a numeric string or a
+    /// float as its whole number, `true` as 1; anything else (or nothing) as 0.
     static func visits(_ data: PHPSessionData) -> Int64 {
-        data["visits"]?.intValue ?? 0
+        switch data["visits"] {
+        case .int(let value)?: return value
+        case .double(let value)? where value.isFinite && abs(value) < 9e18: return Int64(value)
+        case .bool(true)?: return 1
+        case .string(let bytes)?:
+            let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if let value = Int64(text) { return value }
+            if let value = Double(text), value.isFinite, abs(value) < 9e18 { return Int64(value) }
+            return 0
+        default: return 0
+        }
     }
 
     static func json(_ data: PHPSessionData) -> JSONValue { data.jsonValue }

@@ -103,7 +103,9 @@ struct ResponderCommand: ParsableCommand {
                     outboxLength: counters.outboxLength.values.reduce(0, +),
                     outboxOldestAgeSeconds: counters.outboxOldestAgeSeconds.values.max() ?? 0,
                     replayedRows: counters.replayedRows, lastReplayAt: counters.lastReplayAt, gcRuns: counters.gcRuns,
-                    gcDeletedRows: counters.gcDeletedRows, lastGCAt: counters.lastGCAt)
+                    gcDeletedRows: counters.gcDeletedRows, lastGCAt: counters.lastGCAt,
+                    repairPasses: counters.repairPasses, repairedRows: counters.repairedRows,
+                    lastRepairAt: counters.lastRepairAt)
             })
 
         let registrar = ClusterClient(configuration: cluster, health: health, clock: clock, logger: logger)

@@ -1,0 +1,149 @@
+import Foundation
+import Postgres
+
+/// Anti-entropy: the nodes compare digests of key ranges and copy what differs, so that nodes
+/// that diverged for any reason (a restore, a manual edit, a crash between two writes) converge.
+///
+/// Each table is cut into 256 buckets by a hash of the key. A bucket's digest is the XOR of a
+/// 64-bit hash of every row's `(key, hlc, origin, deleted)`, an aggregate that needs no sort.
+/// Only buckets whose digests differ are read row by row; for each differing key the winner by
+/// the settlement rule (tombstone first, then the greater `(hlc, origin)`) is copied to the other
+/// node with the same conditional upsert the replay uses. Rows past their lifetime are left out:
+/// garbage collection removes them on each node on its own schedule.
+extension ClusterMaintenance {
+    /// The advisory lock key held on node A during a pass: one pass at a time cluster-wide.
+    static let repairLockKey: Int64 = 0x5345_5353_5245_5052
+
+    static let bucketCount = 256
+
+    /// A table as anti-entropy sees it.
+    struct RepairedTable {
+        let name: String
+        /// SQL giving the row's key as text.
+        let key: String
+        /// A filter leaving out rows garbage collection may already have removed on one node.
+        let liveFilter: String
+    }
+
+    var repairedTables: [RepairedTable] {
+        [
+            RepairedTable(
+                name: "php_session", key: "id",
+                liveFilter: """
+                    (deleted OR date_change >= (now() AT TIME ZONE 'UTC') - make_interval(secs => \(configuration.sessionLifetime)))
+                    AND (NOT deleted OR date_change >= (now() AT TIME ZONE 'UTC')
+                        - make_interval(secs => \(max(configuration.sessionLifetime, configuration.tombstoneTTL))))
+                    """),
+            RepairedTable(
+                name: "items", key: "id::text",
+                liveFilter: """
+                    (NOT deleted OR updated_at >= (now() AT TIME ZONE 'UTC') - make_interval(secs => \(configuration.tombstoneTTL)))
+                    """),
+        ]
+    }
+
+    /// One anti-entropy pass over both tables; returns the rows copied, or nil when another
+    /// process holds the pass or a node failed.
+    @discardableResult
+    public func repair(_ client: ClusterClient) -> Int? {
+        let a = client.link(.a)
+        let b = client.link(.b)
+        let deadline = ContinuousClock.now + configuration.queryTimeout * 15
+        do {
+            let locked = try a.query("SELECT pg_try_advisory_lock($1::bigint)", [.int(Self.repairLockKey)], deadline: deadline)
+            guard locked.bool(0, 0) == true else { return nil }
+            defer {
+                _ = try? a.query(
+                    "SELECT pg_advisory_unlock($1::bigint)", [.int(Self.repairLockKey)],
+                    deadline: ContinuousClock.now + configuration.queryTimeout)
+            }
+            var copied = 0
+            for table in repairedTables {
+                copied += try repair(table, a: a, b: b, deadline: deadline)
+            }
+            recordRepair(rows: copied)
+            if copied > 0 {
+                logger.notice("anti-entropy copied rows that differed between the nodes", metadata: ["rows": "\(copied)"])
+            }
+            return copied
+        } catch {
+            a.close()
+            b.close()
+            logger.warning("anti-entropy pass interrupted", metadata: ["db.error": "\(String(reflecting: error))"])
+            return nil
+        }
+    }
+
+    private func bucketDigests(_ table: RepairedTable, _ link: NodeLink, deadline: ContinuousClock.Instant)
+        throws(PostgresError) -> [Int: String]
+    {
+        let result = try link.query(
+            """
+            SELECT (hashtext(\(table.key)) & \(Self.bucketCount - 1)) AS bucket,
+                   bit_xor(hashtextextended(\(table.key) || ':' || hlc || ':' || origin || ':' || deleted, 0)) || '/'
+                       || count(*)
+            FROM \(table.name) WHERE \(table.liveFilter) GROUP BY 1
+            """, deadline: deadline)
+        var digests: [Int: String] = [:]
+        for row in 0..<result.rowCount {
+            if let bucket = result.int64(row, 0), let digest = result.string(row, 1) { digests[Int(bucket)] = digest }
+        }
+        return digests
+    }
+
+    private struct Version: Equatable {
+        let hlc: Int64
+        let origin: Int64
+        let deleted: Bool
+
+        /// The settlement rule: a tombstone is final, then the greater `(hlc, origin)` wins.
+        func beats(_ other: Version) -> Bool {
+            if deleted != other.deleted { return deleted }
+            return (hlc, origin) > (other.hlc, other.origin)
+        }
+    }
+
+    private func versions(_ table: RepairedTable, bucket: Int, _ link: NodeLink, deadline: ContinuousClock.Instant)
+        throws(PostgresError) -> [String: Version]
+    {
+        let result = try link.query(
+            """
+            SELECT \(table.key), hlc, origin, deleted FROM \(table.name)
+            WHERE (hashtext(\(table.key)) & \(Self.bucketCount - 1)) = $1 AND \(table.liveFilter)
+            """, [.int(bucket)], deadline: deadline)
+        var rows: [String: Version] = [:]
+        for row in 0..<result.rowCount {
+            guard let key = result.string(row, 0), let hlc = result.int64(row, 1), let origin = result.int64(row, 2)
+            else { continue }
+            rows[key] = Version(hlc: hlc, origin: origin, deleted: result.bool(row, 3) ?? false)
+        }
+        return rows
+    }
+
+    private func repair(_ table: RepairedTable, a: NodeLink, b: NodeLink, deadline: ContinuousClock.Instant)
+        throws(PostgresError) -> Int
+    {
+        let digestsA = try bucketDigests(table, a, deadline: deadline)
+        let digestsB = try bucketDigests(table, b, deadline: deadline)
+        var copied = 0
+        for bucket in 0..<Self.bucketCount where digestsA[bucket] != digestsB[bucket] {
+            let rowsA = try versions(table, bucket: bucket, a, deadline: deadline)
+            let rowsB = try versions(table, bucket: bucket, b, deadline: deadline)
+            for key in Set(rowsA.keys).union(rowsB.keys) {
+                let inA = rowsA[key]
+                let inB = rowsB[key]
+                if inA == inB { continue }
+                let fromA: Bool
+                switch (inA, inB) {
+                case (.some(let va), .some(let vb)): fromA = va.beats(vb)
+                case (.some, .none): fromA = true
+                default: fromA = false
+                }
+                try copyRow(
+                    table: table.name, key: key, from: fromA ? a : b, to: fromA ? b : a, deadline: deadline)
+                copied += 1
+            }
+        }
+        return copied
+    }
+}

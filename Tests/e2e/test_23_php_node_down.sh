@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# The PHP handler (contrib/php/ClusterSessionHandler.php) with one node away:
+# writes go to the other node with an outbox row, the responder serves them,
+# and the returning node catches up (deletes included). A node that accepts
+# TCP but never answers costs one connect timeout, and none for the requests
+# that follow; a backend that stops mid-request costs one query timeout.
+# Both nodes are up again at the end.
+# shellcheck source=Tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+url=$E2E_HAPROXY
+export BIND_HOST NODE_A_PORT NODE_B_PORT NODE_A_DB NODE_B_DB CLUSTER_DB_USER CLUSTER_DB_PASSWORD E2E_TMP
+export PHP_HANDLER_FILE=$E2E_ROOT/contrib/php/ClusterSessionHandler.php
+if ! php -r 'exit(extension_loaded("pgsql") ? 0 : 1);' 2>/dev/null; then
+    fail "php-cli with the pgsql extension is needed (apt-get install php-cli php-pgsql)"
+    finish
+fi
+export SESSION_LIFETIME=${SESSION_LIFETIME:-1440} SESSION_TOUCH_INTERVAL=${SESSION_TOUCH_INTERVAL:-60}
+CATCH_UP=20 # seconds a returning node may take (the contract says 10)
+
+run_php() {
+    local out rc line
+    out=$(timeout 30 php -d display_errors=stderr "$E2E_TMP/t.php" "$@" 2>"$E2E_TMP/php-stderr")
+    rc=$?
+    PHP_OUT=""
+    while IFS= read -r line; do
+        case $line in
+            "ok "*) pass "${line#ok }" ;;
+            "FAIL "*) fail "${line#FAIL }" ;;
+            "out "*) PHP_OUT=${line#out } ;;
+            "elapsed "*) ;;
+            *) [ -z "$line" ] || printf '  php: %s\n' "$line" ;;
+        esac
+    done <<<"$out"
+    if ((rc != 0)); then
+        fail "php $1 exited with $rc: $(short "$(cat "$E2E_TMP/php-stderr")")"
+    elif [ -s "$E2E_TMP/php-stderr" ]; then
+        fail "php $1 warned: $(short "$(cat "$E2E_TMP/php-stderr")")"
+    fi
+}
+
+row() { psql_node "$1" "SELECT encode(data, 'hex'), hlc, origin, deleted FROM php_session WHERE id = $(quote_sql "$2")" 2>/dev/null; }
+queued() { psql_node "$1" "SELECT count(*) FROM replication_outbox WHERE table_name = 'php_session' AND row_key = $(quote_sql "$2")"; }
+node_state() { "$CLUSTER_SCRIPT" status | awk -v n="$1" '$1 == "node" && $2 == n { print $3 }'; }
+# shellcheck disable=SC2317 # called through poll
+same_row() { local r; r=$(row a "$1") && [ -n "$r" ] && [ "$r" = "$(row b "$1")" ]; }
+# shellcheck disable=SC2317 # called through poll
+session_has() {
+    do_curl -H "Cookie: $SESSION_NAME=$1" "$url/session"
+    [ "$STATUS" = 200 ] && [ "$(json_get id)" = "$1" ] && [ "$(json_get "data.$2")" = "$3" ]
+}
+
+cat >"$E2E_TMP/t.php" <<'PHP'
+<?php
+declare(strict_types=1);
+ob_start();
+require getenv('PHP_HANDLER_FILE');
+
+function node(string $n): array|string
+{
+    if ($n === 'blackhole') {
+        return 'host=127.0.0.1 port=' . getenv('BLACKHOLE_PORT') . ' dbname=x user=x password=x';
+    }
+    $N = strtoupper($n);
+    return ['host' => getenv('BIND_HOST'), 'port' => getenv("NODE_{$N}_PORT"), 'dbname' => getenv("NODE_{$N}_DB"),
+        'user' => getenv('CLUSTER_DB_USER'), 'password' => getenv('CLUSTER_DB_PASSWORD')];
+}
+
+function start(?string $id): ClusterSessionHandler
+{
+    ini_set('session.use_cookies', '0');
+    ini_set('session.use_strict_mode', '1');
+    ini_set('session.cache_limiter', '');
+    ini_set('session.gc_probability', '0');
+    $memo = getenv('MEMO_DIR');
+    $h = new ClusterSessionHandler(node('a'), node(getenv('NODE_B_AS') ?: 'b'),
+        lifetime: (int) getenv('SESSION_LIFETIME'), touchInterval: (int) getenv('SESSION_TOUCH_INTERVAL'),
+        downMemoDir: $memo === false || $memo === '' ? null : $memo);
+    session_set_save_handler($h, true);
+    if ($id !== null) {
+        session_id($id);
+    }
+    if (!session_start()) {
+        echo "FAIL session_start failed: ", $h->lastError(), "\n";
+        exit(1);
+    }
+    return $h;
+}
+
+function check(string $what, bool $ok, string $detail = ''): void
+{
+    echo $ok ? "ok $what\n" : "FAIL $what" . ($detail === '' ? '' : ": $detail") . "\n";
+}
+
+$mode = $argv[1];
+[$id, $key, $value] = $mode === 'create' ? [null, $argv[2], $argv[3]] : array_slice($argv, 2) + [null, null, null];
+$t0 = microtime(true);
+switch ($mode) {
+    case 'create':
+        $h = start(null);
+        $_SESSION[$key] = $value;
+        check("PHP writes a new session ($key)", session_write_close(), (string) $h->lastError());
+        echo 'out ', session_id(), "\n";
+        break;
+    case 'set':
+        $h = start($id);
+        check("PHP adopts the session to set $key", session_id() === $id, session_id());
+        $_SESSION[$key] = $value;
+        check("PHP writes $key", session_write_close(), (string) $h->lastError());
+        break;
+    case 'destroy':
+        $h = start($id);
+        check('PHP adopts the session to destroy it', session_id() === $id, session_id());
+        check('session_destroy()', session_destroy(), (string) $h->lastError());
+        break;
+    case 'hung-backend':
+        // Node b's backend of this handler's connection stops (SIGSTOP) between the read and the
+        // write: the write must still succeed, within DB_QUERY_TIMEOUT + 1 s, through node a.
+        $h = new ClusterSessionHandler(node('a'), node('b'), lifetime: (int) getenv('SESSION_LIFETIME'),
+            touchInterval: (int) getenv('SESSION_TOUCH_INTERVAL'), downMemoDir: null);
+        $h->open('', 'PHPSESSID');
+        $data = $h->read($id);
+        check('the handler reads the session', is_string($data) && $data !== '', var_export($data, true));
+        $connections = (new ReflectionProperty($h, 'connections'))->getValue($h);
+        $pid = pg_get_pid($connections['b']);
+        file_put_contents(getenv('E2E_TMP') . '/stopped-pid', (string) $pid);
+        register_shutdown_function(fn () => posix_kill($pid, SIGCONT));
+        check("node b's backend $pid stopped", posix_kill($pid, SIGSTOP));
+        $t = microtime(true);
+        $ok = $h->write($id, $data . 'hung|b:1;');
+        $took = microtime(true) - $t;
+        posix_kill($pid, SIGCONT);
+        check('the write succeeds with node b hung', $ok, (string) $h->lastError());
+        check(sprintf('it takes about the query timeout (%.2f s)', $took), $took >= 1.5 && $took < 3);
+        break;
+    default:
+        echo "unknown mode $mode\n";
+        exit(2);
+}
+printf("elapsed %.2f\n", microtime(true) - $t0);
+PHP
+
+# php_elapsed OUTPUT: the seconds the PHP script reported.
+php_elapsed() { sed -n 's/^elapsed //p' <<<"$1"; }
+
+if [ "$(node_state a)" != up ] || [ "$(node_state b)" != up ]; then
+    fail "nodes a and b must be up before the test ($(node_state a)/$(node_state b))"
+    finish
+fi
+
+# start_again NODE: starts the node and waits (bounded) until the responder
+# reports it up.
+# shellcheck disable=SC2317 # at_exit
+start_again() {
+    [ "$(node_state "$1")" = up ] || "$CLUSTER_SCRIPT" start-node "$1" >/dev/null
+    poll 20 node_is_up "$1" || true
+}
+# shellcheck disable=SC2317 # through poll
+node_is_up() { do_curl "$url/health" && [ "$(json_get "nodes.$1")" = up ]; }
+
+for down in b a; do
+    up=a
+    [ "$down" = a ] && up=b
+    echo "node $down stopped: PHP writes go to node $up with an outbox row"
+    "$CLUSTER_SCRIPT" stop-node "$down" >/dev/null || fail "deploy/cluster stop-node $down"
+    at_exit start_again "$down"
+
+    start=$SECONDS
+    run_php create "where_$down" "only-$up"
+    id=$PHP_OUT
+    assert_match "$id" '^[A-Za-z0-9,-]{32}$' "PHP started a session with node $down down"
+    if ((SECONDS - start > 5)); then fail "PHP took $((SECONDS - start)) s with node $down down"; else pass "PHP answered in time"; fi
+    assert_ne "" "$(row "$up" "$id")" "the session is on node $up"
+    assert_eq 1 "$(queued "$up" "$id")" "node $up's outbox holds it for node $down"
+    run_php set "$id" color green
+    if session_has "$id" color green; then pass "the responder serves PHP's change with node $down down"; else
+        fail "the responder does not serve PHP's change with node $down down: $STATUS $(short "$BODY")"; fi
+
+    run_php create doomed yes
+    doomed=$PHP_OUT
+    run_php destroy "$doomed"
+
+    echo "node $down returns and catches up"
+    "$CLUSTER_SCRIPT" start-node "$down" >/dev/null || fail "deploy/cluster start-node $down"
+    if poll "$CATCH_UP" same_row "$id"; then
+        pass "node $down caught up with PHP's session"
+    else
+        fail "node $down does not hold PHP's session within $CATCH_UP s: $up='$(short "$(row "$up" "$id")")' $down='$(short "$(row "$down" "$id")")'"
+    fi
+    if poll "$CATCH_UP" same_row "$doomed"; then
+        assert_eq t "$(row "$down" "$doomed" | awk -F'|' '{ print $4 }')" "node $down holds the tombstone PHP wrote"
+    else
+        fail "node $down does not hold the tombstone within $CATCH_UP s: '$(short "$(row "$down" "$doomed")")'"
+    fi
+    poll "$CATCH_UP" node_is_up "$down" || fail "the responder does not report node $down up within $CATCH_UP s"
+    assert_eq 0 "$(queued "$up" "$id")" "node $up's outbox is replayed"
+    run_php set "$id" after back
+    assert_eq "$(row a "$id")" "$(row b "$id")" "a write after the return reaches both nodes"
+    curl -s -o /dev/null --max-time 5 -X DELETE -H "Cookie: $SESSION_NAME=$id" "$url/session"
+done
+
+echo "node b accepts TCP but never answers: one connect timeout, then skipped"
+# A listening socket nobody accepts from: the kernel completes the handshake.
+# shellcheck disable=SC2016 # PHP code
+php -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo stream_socket_get_name($s, false), "\n"; fflush(STDOUT); sleep(60);' \
+    >"$E2E_TMP/blackhole" 2>/dev/null &
+blackhole_pid=$!
+at_exit kill "$blackhole_pid"
+poll 5 test -s "$E2E_TMP/blackhole" || true
+export BLACKHOLE_PORT
+BLACKHOLE_PORT=$(sed -n '1s/.*://p' "$E2E_TMP/blackhole")
+export NODE_B_AS=blackhole MEMO_DIR=$E2E_TMP
+out=$(timeout 30 php "$E2E_TMP/t.php" create hung first 2>&1)
+id=$(sed -n 's/^out //p' <<<"$out")
+elapsed=$(php_elapsed "$out")
+assert_match "$id" '^[A-Za-z0-9,-]{32}$' "PHP writes with node b hung ($(short "$out"))"
+if awk -v t="$elapsed" 'BEGIN { exit !(t != "" && t >= 1.5 && t < 5) }'; then
+    pass "the first request waits about the connect timeout (${elapsed}s)"
+else
+    fail "the first request took '${elapsed}' s, expected between 1.5 and 5 (connect timeout 2 s)"
+fi
+out=$(timeout 30 php "$E2E_TMP/t.php" set "$id" second yes 2>&1)
+elapsed=$(php_elapsed "$out")
+if awk -v t="$elapsed" 'BEGIN { exit !(t != "" && t < 1) }'; then
+    pass "the next request skips the hung node at once (${elapsed}s)"
+else
+    fail "the next request took '${elapsed}' s ($(short "$out"))"
+fi
+unset NODE_B_AS
+if poll "$CATCH_UP" same_row "$id"; then
+    pass "node b got the session written while it was 'hung' (from node a's outbox)"
+else
+    fail "node b lacks the session within $CATCH_UP s"
+fi
+curl -s -o /dev/null --max-time 5 -X DELETE -H "Cookie: $SESSION_NAME=$id" "$url/session"
+unset MEMO_DIR
+
+echo "node b's backend hangs in the middle of a PHP request: the write still succeeds"
+run_php create hung_backend first
+id=$PHP_OUT
+# shellcheck disable=SC2016 # the inner shell's own arguments
+at_exit sh -c 'test -s "$1" && kill -CONT "$(cat "$1")" 2>/dev/null' _ "$E2E_TMP/stopped-pid"
+run_php hung-backend "$id"
+# Resume the backend at once even if PHP died before doing so: a stopped
+# backend would keep node b from ever shutting down.
+[ -s "$E2E_TMP/stopped-pid" ] && kill -CONT "$(cat "$E2E_TMP/stopped-pid")" 2>/dev/null
+if poll "$CATCH_UP" same_row "$id"; then
+    pass "node b got the write it missed (from node a's outbox)"
+else
+    fail "node b lacks the write within $CATCH_UP s: a='$(short "$(row a "$id")")' b='$(short "$(row b "$id")")'"
+fi
+do_curl -H "Cookie: $SESSION_NAME=$id" "$url/session"
+assert_eq true "$(json_get data.hung)" "the responder serves the write"
+curl -s -o /dev/null --max-time 5 -X DELETE -H "Cookie: $SESSION_NAME=$id" "$url/session"
+
+finish
