@@ -71,3 +71,13 @@ CREATE TABLE IF NOT EXISTS replication_outbox (
     row_key text NOT NULL,
     queued_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
 );
+
+-- Anti-entropy reads recently changed rows through these.
+CREATE INDEX IF NOT EXISTS items_updated_at_idx ON items (updated_at);
+
+-- Background passes claim their turn here (on node A), so each runs once per interval cluster-wide.
+CREATE TABLE IF NOT EXISTS maintenance_runs (
+    name text PRIMARY KEY,
+    last_run timestamp NOT NULL DEFAULT '-infinity'
+);
+INSERT INTO maintenance_runs (name) VALUES ('repair_recent'), ('repair_full'), ('gc') ON CONFLICT (name) DO NOTHING;

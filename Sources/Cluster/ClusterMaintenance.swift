@@ -44,7 +44,7 @@ public final class ClusterMaintenance: Sendable {
 
     public init(
         configuration: ClusterConfiguration, health: ClusterHealth, clock: HybridLogicalClock, logger: Logger,
-        interval: Duration = .milliseconds(250), antiEntropyInterval: Duration = .seconds(30)
+        interval: Duration = .milliseconds(250), antiEntropyInterval: Duration = .seconds(300)
     ) {
         self.configuration = configuration
         self.health = health
@@ -101,11 +101,15 @@ public final class ClusterMaintenance: Sendable {
         }
         if due { collectGarbage(client) }
         let repairDue = lastRepair.withLock { last in
-            if let previous = last, ContinuousClock.now - previous < antiEntropyInterval { return false }
+            if let previous = last, ContinuousClock.now - previous < .seconds(2) { return false }
             last = .now
             return true
         }
-        if repairDue, health.a.isUsable, health.b.isUsable { repair(client) }
+        if repairDue, health.a.isUsable, health.b.isUsable {
+            if claim("repair_recent", everySeconds: 2, client) { repair(client, scope: .recent) }
+            let fullSeconds = Int(antiEntropyInterval.components.seconds)
+            if claim("repair_full", everySeconds: fullSeconds, client) { repair(client, scope: .full) }
+        }
     }
 
     /// Removes expired sessions, and tombstones older than the tombstone TTL, from every usable

@@ -39,16 +39,30 @@ public struct ItemStore {
     private var origin: PostgresValue { .text(String(client.configuration.writerID)) }
 
     /// Creates an item; its id comes from the primary node.
+    ///
+    /// When the primary fails during the call (it is being stopped), the insert goes to the other
+    /// node instead: a node that is shutting down aborts the statement, so this creates one item.
     public func create(name: String, content: String) throws(ClusterError) -> Item {
-        let hlc = client.clock.next()
-        let result = try client.decideThenCopy(
-            on: client.health.primary, .itemInsert, [.text(name), .text(content), .int(hlc), origin]
-        ) { result in
-            guard let row = Row(result, 0) else { return nil }
-            return (.itemPut, row.putValues)
+        var lastError = ClusterError(.unavailable, detail: "no node is up")
+        for _ in 0..<2 {
+            let primary = client.health.primary
+            guard client.health[primary].isUsable else { break }
+            let hlc = client.clock.next()
+            do throws(ClusterError) {
+                let result = try client.decideThenCopy(
+                    on: primary, .itemInsert, [.text(name), .text(content), .int(hlc), origin]
+                ) { result in
+                    guard let row = Row(result, 0) else { return nil }
+                    return (.itemPut, row.putValues)
+                }
+                guard let row = Row(result, 0) else { throw ClusterError(.unavailable, detail: "insert returned no row") }
+                return row.item
+            } catch {
+                lastError = error
+                guard error.code == .unavailable, !client.health[primary].isUsable else { throw error }
+            }
         }
-        guard let row = Row(result, 0) else { throw ClusterError(.unavailable, detail: "insert returned no row") }
-        return row.item
+        throw lastError
     }
 
     /// Changes the fields given; nil leaves a field as it was. Throws `.notFound` for no live item.

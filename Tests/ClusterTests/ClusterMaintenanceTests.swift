@@ -138,3 +138,32 @@ struct AntiEntropyTests {
         #expect(maintenance.snapshot.lastRepairAt != nil)
     }
 }
+
+@Suite(.serialized, .enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
+struct RecentRepairTests {
+    @Test func aWriteThatReachedOnlyTheFirstNodeIsCopiedByTheRecentPass() throws {
+        let client = TestCluster.client()
+        // As if a process died between its two writes: the rows exist on A only.
+        let a = try TestCluster.connect(.a)
+        let sessionID = TestCluster.uniqueID() + ",x"
+        _ = try a.query(
+            "INSERT INTO php_session (id, data, hlc, origin, date_change) VALUES ($1, '\\x', $2, 9, now() AT TIME ZONE 'UTC')",
+            [.text(sessionID), .int(client.clock.next())], deadline: TestCluster.deadline())
+        let itemID = try #require(
+            try a.query(
+                """
+                INSERT INTO items (name, content, hlc, origin, updated_at) VALUES ('half-written', '', $1, 9,
+                    now() AT TIME ZONE 'UTC') RETURNING id
+                """, [.int(client.clock.next())], deadline: TestCluster.deadline()
+            ).int64(0, 0))
+        let maintenance = ClusterMaintenance(
+            configuration: client.configuration, health: client.health, clock: client.clock,
+            logger: TestCluster.logger)
+        #expect(
+            try ClusterMaintenanceTests.eventually {
+                _ = maintenance.repair(client, scope: .recent)
+                return try TestCluster.scalar(.b, "SELECT count(*) FROM php_session WHERE id = $1", [.text(sessionID)]) == "1"
+                    && (try TestCluster.scalar(.b, "SELECT name FROM items WHERE id = $1", [.int(itemID)])) == "half-written"
+            })
+    }
+}
