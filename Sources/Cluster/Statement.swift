@@ -24,6 +24,7 @@ enum Statement: String, CaseIterable, Sendable {
     case itemList
     case outboxAdd
     case serverRegister
+    case serverList
 
     /// The time of a clock value, identical on both nodes because it comes from the value itself.
     private static func clockTime(_ parameter: Int) -> String {
@@ -106,6 +107,12 @@ enum Statement: String, CaseIterable, Sendable {
                 ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, port = EXCLUDED.port,
                     active = EXCLUDED.active, last_seen = EXCLUDED.last_seen
                 RETURNING id
+                """
+        case .serverList:
+            // $1 limit
+            return """
+                SELECT name, host, port, active, to_char(last_seen, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                FROM servers ORDER BY name LIMIT $1
                 """
         case .sessionCompareAndSetOutbox: return Self.withOutbox(.sessionCompareAndSet)
         case .sessionInsertNewOutbox: return Self.withOutbox(.sessionInsertNew)

@@ -23,13 +23,12 @@ public struct FastCGIServerError: Error, CustomStringConvertible {
 }
 
 /// libfcgi's threaded model (fcgi2's `examples/threaded.c`): `workers` threads, each owning one
-/// `FCGX_Request`, taking turns at `FCGX_Accept_r` under one lock.
+/// `FCGX_Request` and calling `FCGX_Accept_r` on the shared listening socket.
 public final class FastCGIServer: Sendable {
     private let listenSocket: Int32
     private let workerCount: Int
     private let maxBodyBytes: Int
     private let logger: Logger
-    private let acceptLock = Mutex(())
     private let stopping = Atomic<Bool>(false)
     private let running = Atomic<Int>(0)
     /// Counts for `/status`, shared by all workers.
@@ -83,8 +82,22 @@ public final class FastCGIServer: Sendable {
         return "\(String(cString: host)):\(String(cString: port))"
     }
 
+    /// How long a connection may send or take nothing before it is dropped. Linux copies these
+    /// options from the listening socket to every accepted one, so a client that connects and
+    /// stalls (or stops reading) holds a worker, and the accept lock, at most this long.
+    public static let idleTimeoutSeconds = 10
+
+    /// Sets the receive and send timeouts on the listening socket (inherited by accepted ones).
+    public static func applyIdleTimeout(to socket: Int32, seconds: Int = idleTimeoutSeconds) {
+        var limit = timeval(tv_sec: seconds, tv_usec: 0)
+        let size = socklen_t(MemoryLayout<timeval>.size)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &limit, size)
+        setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &limit, size)
+    }
+
     /// Starts the worker threads; each calls `makeHandler` once, on its own thread.
     public func start(makeHandler: @escaping @Sendable (Int) -> any FastCGIHandler) {
+        Self.applyIdleTimeout(to: listenSocket)
         for index in 0..<workerCount {
             running.add(1, ordering: .relaxed)
             let thread = Thread { [self] in
@@ -121,13 +134,19 @@ public final class FastCGIServer: Sendable {
         defer { handler.shutdown() }
         let request = FastCGIRequest(raw: raw)
         while !stopping.load(ordering: .relaxed) {
-            let accepted = acceptLock.withLock { _ in
-                stopping.load(ordering: .relaxed) ? -1 : FCGX_Accept_r(raw)
-            }
+            // No accept lock: on Linux concurrent accept() on one socket is safe, and libfcgi reads
+            // the request's params inside FCGX_Accept_r, so under a lock one client that connects
+            // and stalls would stop every worker of the pool for the idle timeout.
+            let accepted = stopping.load(ordering: .relaxed) ? -1 : FCGX_Accept_r(raw)
             if accepted < 0 {
                 if stopping.load(ordering: .relaxed) { break }
-                logger.warning("accept failed", metadata: ["worker": "\(index)", "code": "\(accepted)"])
-                usleep(50_000)
+                if accepted == -EAGAIN || accepted == -EWOULDBLOCK {
+                    // A client connected and sent nothing within the idle timeout.
+                    logger.info("dropped an idle connection", metadata: ["worker": "\(index)"])
+                } else {
+                    logger.warning("accept failed", metadata: ["worker": "\(index)", "code": "\(accepted)"])
+                    usleep(50_000)
+                }
                 continue
             }
             statistics.begin()

@@ -38,21 +38,56 @@ extension Application {
         return response
     }
 
-    /// `GET /`: starts the session, counts the visit, shows the cluster.
+    /// `GET /`: starts the session, counts the visit and the pool that served it, shows the cluster.
     func indexPage(_ request: HTTPRequest, sessionHash: inout String) throws -> HTTPResponse {
+        let pool = services.servedBy
         let session = try withSession(request) { data throws(HTTPError) in
             data[SessionKey.visits] = .int(SessionCodec.visits(data) &+ 1)
+            ServedByPools.record(pool, in: &data)
         }
         sessionHash = Self.hash(of: session.id)
+        let sessionPools = ServedByPools.names(in: session.data)
         let nodes = NodeName.allCases.map { name in
-            IndexNode(
-                name: name.rawValue.uppercased(), state: Self.contractState(services.health[name].state),
-                latency: String(format: "%.1f", services.health[name].latencyMilliseconds))
+            let health = services.health[name]
+            let state = Self.contractState(health.state)
+            return IndexView.Node(
+                name: name.rawValue.uppercased(), state: state,
+                latency: String(format: "%.1f", health.latencyMilliseconds), isUp: state == "up")
         }
+        let serverKept: Set<String> = [SessionKey.visits, ServedByPools.key]
+        let values = SessionCodec.displayValues(session.data).filter { !serverKept.contains($0.key) }.map { value in
+            IndexView.Value(
+                key: value.key, value: value.value,
+                removable: (try? SessionKey.validate(value.key)) != nil)
+        }
+        // The registered pools: the `servers` table when this process can read it, else itself.
+        var registered: [RegisteredServer]? = nil
+        var poolsNote: String? = nil
+        if let servers {
+            do {
+                registered = try servers.registeredServers(limit: 100)
+            } catch {
+                poolsNote = "The list of registered pools could not be read just now; this page shows its own pool."
+            }
+        } else {
+            poolsNote = "This process does not read the list of registered pools; it shows its own."
+        }
+        let pools = (registered ?? [RegisteredServer(name: pool, host: "", port: 0, active: true, lastSeen: "")]).map {
+            server in
+            IndexView.Pool(
+                name: server.name, address: server.host.isEmpty ? "" : "\(server.host):\(server.port)",
+                state: server.active ? "active" : "stopped", isActive: server.active, lastSeen: server.lastSeen,
+                lastSeenText: Pages.readableTime(server.lastSeen), hasLastSeen: !server.lastSeen.isEmpty,
+                isThisPool: server.name == pool, servedThisSession: sessionPools.contains(server.name))
+        }
+        let replication = services.replicationFigures()
         var response = services.pages.index(
-            visits: SessionCodec.visits(session.data), servedBy: services.servedBy, nodes: nodes,
-            values: SessionCodec.displayValues(session.data))
-        response.addHeader("Cache-Control", "no-store")
+            IndexView(
+                servedBy: pool, visits: SessionCodec.visits(session.data), fingerprint: Self.hash(of: session.id),
+                sessionPools: sessionPools, sessionPoolCount: sessionPools.count, nodes: nodes,
+                queuedChanges: replication.outboxLength, oldestQueuedSeconds: replication.outboxOldestAgeSeconds,
+                hasQueue: replication.outboxLength > 0, values: values, hasValues: !values.isEmpty, pools: pools,
+                hasPools: !pools.isEmpty, poolsNote: poolsNote))
         if session.isNew { response.addHeader("Set-Cookie", sessionCookie(session.id, request)) }
         return response
     }

@@ -122,6 +122,9 @@ extension Application {
         let body = try RequestBody.parse(request, limits: services.limits)
         var updates: [(String, PHPValue?)] = []
         switch body {
+        case .form(let fields) where fields["action"] == "destroy":
+            // An HTML form cannot send DELETE: `action=destroy` ends the session as DELETE does.
+            return try destroySession(request, sessionHash: &sessionHash)
         case .form(let fields):
             guard let key = fields["key"] else { throw HTTPError(422, "The form needs a 'key' field.") }
             try SessionKey.validate(key)

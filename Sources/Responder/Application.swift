@@ -9,11 +9,17 @@ public final class Application {
     public let services: ResponderServices
     let sessions: any SessionBackend
     let items: any ItemBackend
+    /// The `servers` table, for the index page; nil shows no list.
+    let servers: (any ServerBackend)?
 
-    public init(services: ResponderServices, sessions: any SessionBackend, items: any ItemBackend) {
+    public init(
+        services: ResponderServices, sessions: any SessionBackend, items: any ItemBackend,
+        servers: (any ServerBackend)? = nil
+    ) {
         self.services = services
         self.sessions = sessions
         self.items = items
+        self.servers = servers
     }
 
     var configuration: ResponderConfiguration { services.configuration }

@@ -17,5 +17,11 @@ public protocol ItemBackend {
     func list(limit: Int, before: Int64) throws(ClusterError) -> [Item]
 }
 
+/// Where the registered responders are listed. `ClusterClient` is the real one.
+public protocol ServerBackend {
+    func registeredServers(limit: Int) throws(ClusterError) -> [RegisteredServer]
+}
+
 extension SessionStore: SessionBackend {}
+extension ClusterClient: ServerBackend {}
 extension ItemStore: ItemBackend {}

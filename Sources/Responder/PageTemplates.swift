@@ -1,6 +1,12 @@
 /// Mustache templates and the stylesheet, compiled into the binary so a copied binary is complete.
+///
+/// Every page renders `{{#page}}…{{/page}}` over a `PageContext`, so the layout finds `stylesheet`
+/// below the page's own fields. `{{value}}` is always escaped; no template uses `{{{…}}}` or `{{&…}}`.
 enum PageTemplates {
-    static let all: [(String, String)] = [("head", head), ("foot", foot), ("index", index), ("manage", manage), ("error", error)]
+    static let all: [(String, String)] = [
+        ("head", head), ("foot", foot), ("index", index), ("manage", manage), ("item-form", itemForm),
+        ("error", error),
+    ]
 
     static let head = """
         <!DOCTYPE html>
@@ -8,110 +14,312 @@ enum PageTemplates {
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{title}}</title>
+        <meta name="color-scheme" content="light dark">
+        <title>{{title}} · Session cluster</title>
         <link rel="stylesheet" href="{{stylesheet}}">
         </head>
         <body>
+        <a class="skip" href="#main">Skip to content</a>
         <header class="bar"><a class="brand" href="/">Session cluster</a>
-        <nav><a href="/">Session</a> <a href="/manage">Items</a></nav></header>
-        <main>
+        <nav aria-label="Main"><a href="/"{{#onIndex}} aria-current="page"{{/onIndex}}>Session</a>
+        <a href="/manage"{{#onManage}} aria-current="page"{{/onManage}}>Items</a></nav></header>
+        <main id="main">
 
         """
 
     static let foot = """
         </main>
-        <footer class="bar">Served by <strong>{{servedBy}}</strong></footer>
+        <footer class="bar">{{#servedBy}}<span>Served by <strong>{{servedBy}}</strong></span>{{/servedBy}}
+        <span>Sessions and items on two PostgreSQL nodes</span></footer>
         </body>
         </html>
 
         """
 
     static let index = """
+        {{#page}}
         {{> head}}
         <h1>Your session</h1>
-        <p class="lead">Visits in this session: <strong id="visits">{{visits}}</strong>.
-        This page was served by <strong id="served-by">{{servedBy}}</strong>.</p>
-        <section aria-labelledby="nodes-title">
-        <h2 id="nodes-title">Database nodes</h2>
-        <ul class="nodes">
-        {{#nodes}}<li class="node {{#up}}up{{/up}}{{^up}}down{{/up}}">Node {{name}}: {{state}} ({{latency}} ms)</li>
-        {{/nodes}}
-        </ul>
-        </section>
-        <section aria-labelledby="values-title">
+        <dl class="stats">
+        <div><dt>Visits</dt><dd><strong id="visits">{{visits}}</strong></dd></div>
+        <div><dt>This request was served by</dt><dd><strong id="served-by">{{servedBy}}</strong></dd></div>
+        <div><dt>Pools that served this session</dt><dd><strong id="pool-count">{{sessionPoolCount}}</strong></dd></div>
+        </dl>
+        <p class="pool-names">Seen by this session: <span id="session-pools">{{#sessionPools}}<span class="tag">{{.}}</span> {{/sessionPools}}</span></p>
+        <div class="grid">
+        <section class="card" aria-labelledby="values-title">
         <h2 id="values-title">Session values</h2>
-        {{#hasValues}}<table><thead><tr><th scope="col">Key</th><th scope="col">Value</th></tr></thead><tbody>
-        {{#values}}<tr><td>{{key}}</td><td>{{value}}</td></tr>
-        {{/values}}</tbody></table>{{/hasValues}}
-        {{^hasValues}}<p>No values yet.</p>{{/hasValues}}
-        <form method="post" action="/session" class="row">
-        <label for="key">Key</label> <input id="key" name="key" required maxlength="128" pattern="[A-Za-z0-9_.\\-]+">
-        <label for="value">Value</label> <input id="value" name="value">
-        <button type="submit">Set value</button>
+        {{#hasValues}}
+        <table id="values">
+        <thead><tr><th scope="col">Key</th><th scope="col">Value</th><th scope="col"><span class="visually-hidden">Remove</span></th></tr></thead>
+        <tbody>
+        {{#values}}
+        <tr><th scope="row"><code>{{key}}</code></th><td class="value">{{value}}</td>
+        <td class="actions">{{#removable}}<form method="post" action="/session"><input type="hidden" name="action" value="remove"><input type="hidden" name="key" value="{{key}}"><button type="submit" class="secondary" aria-label="Remove {{key}}">Remove</button></form>{{/removable}}</td></tr>
+        {{/values}}
+        </tbody>
+        </table>
+        {{/hasValues}}
+        {{^hasValues}}
+        <p class="muted" id="values">No values yet: add one below.</p>
+        {{/hasValues}}
+        <h3>Add or change a value</h3>
+        <form method="post" action="/session" class="fields" id="set-value">
+        <div class="field"><label for="key">Key</label>
+        <input id="key" name="key" required maxlength="128" pattern="[A-Za-z0-9_.\\-]+" autocomplete="off" list="known-keys" aria-describedby="key-hint">
+        <small id="key-hint">Letters, digits, <code>_</code> <code>.</code> <code>-</code>; a key that exists is replaced.</small></div>
+        <div class="field"><label for="value">Value</label>
+        <input id="value" name="value" autocomplete="off"></div>
+        <div class="field submit"><button type="submit">Save value</button></div>
         </form>
+        <datalist id="known-keys">{{#values}}{{#removable}}<option value="{{key}}"></option>{{/removable}}{{/values}}</datalist>
         </section>
-        <p><a href="/manage">Manage items</a></p>
+        <section class="card" aria-labelledby="nodes-title">
+        <h2 id="nodes-title">Database nodes</h2>
+        <table id="nodes">
+        <thead><tr><th scope="col">Node</th><th scope="col">State</th><th scope="col">Latency</th></tr></thead>
+        <tbody>
+        {{#nodes}}
+        <tr><th scope="row">Node {{name}}</th><td><span class="state {{#isUp}}up{{/isUp}}{{^isUp}}down{{/isUp}}">{{state}}</span></td><td>{{latency}} ms</td></tr>
+        {{/nodes}}
+        </tbody>
+        </table>
+        <p id="queued">Changes queued for a node that was away: <strong>{{queuedChanges}}</strong>{{#hasQueue}}, the oldest {{oldestQueuedSeconds}} s old{{/hasQueue}}.</p>
+        </section>
+        <section class="card" aria-labelledby="pools-title">
+        <h2 id="pools-title">Responder pools</h2>
+        {{#hasPools}}
+        <table id="pools">
+        <thead><tr><th scope="col">Pool</th><th scope="col">Address</th><th scope="col">State</th><th scope="col">Last seen</th><th scope="col">This session</th></tr></thead>
+        <tbody>
+        {{#pools}}
+        <tr{{#isThisPool}} class="current"{{/isThisPool}}><th scope="row">{{name}}{{#isThisPool}} <small>(this page)</small>{{/isThisPool}}</th><td>{{address}}</td><td><span class="state {{#isActive}}up{{/isActive}}{{^isActive}}down{{/isActive}}">{{state}}</span></td><td>{{#hasLastSeen}}<time datetime="{{lastSeen}}">{{lastSeenText}}</time>{{/hasLastSeen}}</td><td>{{#servedThisSession}}served it{{/servedThisSession}}</td></tr>
+        {{/pools}}
+        </tbody>
+        </table>
+        {{/hasPools}}
+        {{#poolsNote}}
+        <p class="muted">{{.}}</p>
+        {{/poolsNote}}
+        </section>
+        <section class="card" aria-labelledby="session-title">
+        <h2 id="session-title">Session id</h2>
+        <p>Fingerprint: <code id="fingerprint">{{fingerprint}}</code>. It is a hash of the id, which stays in an HttpOnly cookie.</p>
+        <div class="buttons">
+        <form method="post" action="/session/regenerate"><button type="submit" id="regenerate">New session id</button></form>
+        <form method="post" action="/session"><input type="hidden" name="action" value="destroy"><button type="submit" class="danger" id="destroy">End session</button></form>
+        </div>
+        <p class="muted">A new id keeps the values; ending the session removes it from both nodes.</p>
+        </section>
+        </div>
         {{> foot}}
+        {{/page}}
         """
 
     static let manage = """
+        {{#page}}
         {{> head}}
+        {{#isList}}
         <h1>Items</h1>
-        {{#hasNotice}}<p class="notice" role="status">{{notice}}</p>{{/hasNotice}}
-        <form method="post" action="/manage" class="card">
-        <input type="hidden" name="action" value="create">
-        <label for="new-name">Name</label> <input id="new-name" name="name" required maxlength="200">
-        <label for="new-content">Content</label> <textarea id="new-content" name="content" rows="3"></textarea>
-        <button type="submit">Create</button>
-        </form>
-        {{#hasItems}}<table><thead><tr><th scope="col">Id</th><th scope="col">Name</th><th scope="col">Content</th>
-        <th scope="col">Updated</th><th scope="col">Actions</th></tr></thead><tbody>
-        {{#items}}<tr><td>{{id}}</td><td>{{name}}</td><td>{{excerpt}}</td><td><time>{{updatedAt}}</time></td>
-        <td><form method="post" action="/manage" class="inline">
-        <input type="hidden" name="action" value="update"><input type="hidden" name="id" value="{{id}}">
-        <label for="name-{{id}}">Name</label> <input id="name-{{id}}" name="name" value="{{name}}" required maxlength="200">
-        <label for="content-{{id}}">Content</label> <input id="content-{{id}}" name="content" value="{{content}}">
-        <button type="submit">Save</button></form>
-        <form method="post" action="/manage" class="inline">
+        {{#notice}}
+        <p class="notice" role="status" id="notice">{{.}}</p>
+        {{/notice}}
+        {{#form}}
+        {{> item-form}}
+        {{/form}}
+        <section class="card" aria-labelledby="list-title">
+        <h2 id="list-title">{{#isPaged}}Older items{{/isPaged}}{{^isPaged}}Latest items{{/isPaged}}</h2>
+        {{#hasItems}}
+        <table id="items" class="stack">
+        <thead><tr><th scope="col">Name</th><th scope="col">Content</th><th scope="col">Updated</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+        <tbody>
+        {{#items}}
+        <tr><th scope="row"><a href="/manage?edit={{id}}">{{name}}</a></th>
+        <td data-label="Content">{{#hasContent}}{{excerpt}}{{/hasContent}}{{^hasContent}}<span class="muted">empty</span>{{/hasContent}}</td>
+        <td data-label="Updated"><time datetime="{{updatedAt}}">{{updatedText}}</time></td>
+        <td class="actions"><a class="button secondary" href="/manage?edit={{id}}">Edit<span class="visually-hidden"> {{name}}</span></a>
+        <a class="button danger" href="/manage?confirm_delete={{id}}">Delete<span class="visually-hidden"> {{name}}</span></a></td></tr>
+        {{/items}}
+        </tbody>
+        </table>
+        {{/hasItems}}
+        {{^hasItems}}
+        <p class="muted" id="items">{{#isPaged}}No older items.{{/isPaged}}{{^isPaged}}No items yet: create the first one above.{{/isPaged}}</p>
+        {{/hasItems}}
+        {{#hasPager}}
+        <nav class="pager" aria-label="Pages">{{#isPaged}}<a href="/manage">Latest items</a>{{/isPaged}}
+        {{#olderPage}}<a href="{{.}}" rel="next" id="older">Older items</a>{{/olderPage}}</nav>
+        {{/hasPager}}
+        </section>
+        {{/isList}}
+        {{#isEdit}}
+        <p class="crumbs"><a href="/manage">All items</a></p>
+        <h1>Edit item</h1>
+        {{#form}}
+        {{> item-form}}
+        {{/form}}
+        {{/isEdit}}
+        {{#isConfirmDelete}}
+        {{#target}}
+        <p class="crumbs"><a href="/manage">All items</a></p>
+        <h1>Delete “{{name}}”?</h1>
+        <section class="card" aria-labelledby="confirm-title">
+        <h2 id="confirm-title">This cannot be undone</h2>
+        <p>The item is removed from both nodes.</p>
+        <dl class="summary">
+        <div><dt>Name</dt><dd>{{name}}</dd></div>
+        <div><dt>Content</dt><dd>{{#hasContent}}{{excerpt}}{{/hasContent}}{{^hasContent}}<span class="muted">empty</span>{{/hasContent}}</dd></div>
+        <div><dt>Updated</dt><dd><time datetime="{{updatedAt}}">{{updatedText}}</time></dd></div>
+        </dl>
+        <form method="post" action="/manage" class="buttons">
         <input type="hidden" name="action" value="delete"><input type="hidden" name="id" value="{{id}}">
-        <button type="submit" class="danger">Delete</button></form></td></tr>
-        {{/items}}</tbody></table>{{/hasItems}}
-        {{^hasItems}}<p>No items yet.</p>{{/hasItems}}
-        {{#hasNext}}<p><a href="{{next}}">Older items</a></p>{{/hasNext}}
+        <button type="submit" class="danger" id="confirm-delete">Delete “{{name}}”</button>
+        <a href="/manage">Cancel</a>
+        </form>
+        </section>
+        {{/target}}
+        {{/isConfirmDelete}}
         {{> foot}}
+        {{/page}}
+        """
+
+    /// The create or edit form of one item; the user's input and the messages stay after a refusal.
+    static let itemForm = """
+        <section class="card" aria-labelledby="{{headingID}}">
+        <h2 id="{{headingID}}">{{#isNew}}New item{{/isNew}}{{^isNew}}Item {{id}}{{/isNew}}</h2>
+        {{#hasErrors}}
+        <p class="error-summary" role="alert" id="form-error">Not saved: please correct the marked field.</p>
+        {{/hasErrors}}
+        <form method="post" action="/manage" id="item-form">
+        <input type="hidden" name="action" value="{{#isNew}}create{{/isNew}}{{^isNew}}update{{/isNew}}">
+        {{^isNew}}
+        <input type="hidden" name="id" value="{{id}}">
+        {{/isNew}}
+        <div class="field{{#nameError}} invalid{{/nameError}}"><label for="item-name">Name</label>
+        <input id="item-name" name="name" value="{{name}}" required maxlength="200" autocomplete="off"{{#nameError}} aria-invalid="true" aria-describedby="item-name-error"{{/nameError}}>
+        {{#nameError}}
+        <p class="field-error" id="item-name-error">{{.}}</p>
+        {{/nameError}}
+        </div>
+        <div class="field{{#contentError}} invalid{{/contentError}}"><label for="item-content">Content</label>
+        <textarea id="item-content" name="content" rows="4" maxlength="10000"{{#contentError}} aria-invalid="true" aria-describedby="item-content-error"{{/contentError}}>
+        {{content}}</textarea>
+        {{#contentError}}
+        <p class="field-error" id="item-content-error">{{.}}</p>
+        {{/contentError}}
+        </div>
+        <div class="buttons"><button type="submit">{{#isNew}}Create item{{/isNew}}{{^isNew}}Save changes{{/isNew}}</button>
+        {{^isNew}}
+        <a href="/manage">Cancel</a> <a class="button danger" href="/manage?confirm_delete={{id}}">Delete…</a>
+        {{/isNew}}
+        </div>
+        </form>
+        </section>
+
         """
 
     static let error = """
+        {{#page}}
         {{> head}}
         <h1>{{title}}</h1>
-        <p>{{message}}</p>
-        <p><a href="/">Back to the start</a></p>
+        <p class="lead">{{message}}</p>
+        <p><a href="/">Back to your session</a> or <a href="/manage">the items</a>.</p>
         {{> foot}}
+        {{/page}}
         """
 
     static let stylesheet = """
-        :root { color-scheme: light dark; --accent: #2563eb; --ok: #15803d; --bad: #b91c1c; }
+        :root { --bg: #f5f6f8; --fg: #1a1d21; --muted: #59626e; --card: #fff;
+                --line: #d7dce2; --accent: #1d4ed8; --on-accent: #fff; --ok: #166534; --ok-bg: #dcfce7;
+                --bad: #b91c1c; --bad-bg: #fee2e2; --danger: #b91c1c; --tint: #e3eafb; --row: #f0f4fd; }
+        @media (prefers-color-scheme: dark) {
+          :root { --bg: #111418; --fg: #e7eaee; --muted: #9ba5b1; --card: #1a1f26; --line: #2f3742;
+                  --accent: #8ab4ff; --on-accent: #0b1020; --ok: #86efac; --ok-bg: #143a20; --bad: #fca5a5;
+                  --bad-bg: #4a1818; --tint: #22304d; --row: #1c2536; }
+        }
         * { box-sizing: border-box; }
-        body { margin: 0; font: 16px/1.5 system-ui, sans-serif; }
-        main { max-width: 60rem; margin: 0 auto; padding: 1rem; }
-        .bar { display: flex; flex-wrap: wrap; gap: 1rem; justify-content: space-between; padding: .75rem 1rem;
-               background: color-mix(in srgb, var(--accent) 12%, transparent); }
-        .brand { font-weight: 700; text-decoration: none; }
-        nav a { margin-left: 1rem; }
-        table { width: 100%; border-collapse: collapse; margin: 1rem 0; }
-        th, td { text-align: left; padding: .4rem; border-bottom: 1px solid color-mix(in srgb, currentColor 20%, transparent);
-                 vertical-align: top; overflow-wrap: anywhere; }
-        form.row, form.card { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: 1rem 0; }
-        form.inline { display: inline-flex; flex-wrap: wrap; gap: .25rem; align-items: center; margin: .1rem 0; }
-        input, textarea, button { font: inherit; padding: .35rem .5rem; }
-        button { cursor: pointer; border: 0; border-radius: .3rem; background: var(--accent); color: #fff; }
-        button.danger { background: var(--bad); }
-        .nodes { list-style: none; padding: 0; display: flex; gap: 1rem; flex-wrap: wrap; }
-        .node { padding: .3rem .7rem; border-radius: 1rem; color: #fff; }
-        .node.up { background: var(--ok); } .node.down { background: var(--bad); }
-        .notice { padding: .5rem; border-left: 4px solid var(--ok); }
+        body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; background: var(--bg);
+               color: var(--fg); }
+        a { color: var(--accent); }
+        main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
+        h1 { font-size: 1.6rem; margin: .5rem 0 1rem; line-height: 1.25; overflow-wrap: anywhere; }
+        h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
+        h3 { font-size: 1rem; margin: 1.25rem 0 .5rem; }
+        code { font-size: .95em; }
+        .skip { position: absolute; left: -100rem; }
+        .skip:focus { left: 1rem; top: .5rem; padding: .5rem 1rem; background: var(--card); z-index: 1; }
+        .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%);
+                           white-space: nowrap; }
+        .bar { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; align-items: center; justify-content: space-between;
+               padding: .75rem max(1rem, calc((100% - 70rem) / 2)); background: var(--card);
+               border-bottom: 1px solid var(--line); }
+        footer.bar { border-bottom: 0; border-top: 1px solid var(--line); color: var(--muted); font-size: .9rem;
+                     margin-top: 1rem; }
+        .brand { font-weight: 700; color: inherit; text-decoration: none; }
+        nav { display: flex; flex-wrap: wrap; gap: 1.25rem; }
+        .bar nav a { text-decoration: none; padding: .2rem 0; border-bottom: 2px solid transparent; }
+        .bar nav a[aria-current=page] { color: inherit; font-weight: 600; border-bottom-color: var(--accent); }
+        .grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 30rem), 1fr));
+                align-items: start; }
+        .card { background: var(--card); border: 1px solid var(--line); border-radius: .6rem; padding: 1rem;
+                margin: 0 0 1rem; min-width: 0; }
+        .grid .card { margin: 0; }
+        .stats { display: grid; gap: .75rem; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); margin: 0; }
+        .stats div { background: var(--card); border: 1px solid var(--line); border-radius: .6rem; padding: .6rem 1rem; }
+        .stats dt { color: var(--muted); font-size: .85rem; }
+        .stats dd { margin: 0; font-size: 1.5rem; overflow-wrap: anywhere; }
+        .pool-names { margin: .75rem 0 1rem; color: var(--muted); }
+        .tag { display: inline-block; padding: 0 .55rem; border-radius: 1rem; font-size: .85rem; color: var(--fg);
+               background: var(--tint); }
+        table { width: 100%; border-collapse: collapse; margin: 0 0 .75rem; }
+        th, td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top;
+                 overflow-wrap: anywhere; }
+        thead th { color: var(--muted); font-size: .85rem; font-weight: 600; }
+        tbody th { font-weight: 600; }
+        td.value { white-space: pre-wrap; }
+        .actions { text-align: right; white-space: nowrap; }
+        .actions form { display: inline; }
+        tr.current { background: var(--row); }
+        .state { display: inline-block; padding: 0 .6rem; border-radius: 1rem; font-size: .9rem; font-weight: 600; }
+        .state.up { background: var(--ok-bg); color: var(--ok); }
+        .state.down { background: var(--bad-bg); color: var(--bad); }
+        .muted, small { color: var(--muted); }
+        small { font-size: .85rem; }
+        .field small { display: block; }
+        .field { display: flex; flex-direction: column; gap: .25rem; margin: 0 0 .75rem; min-width: 0; }
+        label { font-weight: 600; }
+        input, textarea { font: inherit; color: inherit; background: var(--bg); border: 1px solid var(--line);
+                          border-radius: .4rem; padding: .45rem .6rem; width: 100%; }
+        textarea { resize: vertical; min-height: 6rem; }
+        .field.invalid input, .field.invalid textarea { border: 2px solid var(--bad); }
+        .field-error, .error-summary { color: var(--bad); font-weight: 600; margin: 0; }
+        .error-summary { background: var(--bad-bg); padding: .5rem .75rem; border-radius: .4rem; margin-bottom: .75rem; }
+        @media (min-width: 48rem) {
+          form.fields { display: grid; grid-template-columns: 1fr 1.4fr auto; gap: 0 .75rem; align-items: start; }
+          .field.submit { padding-top: 1.75rem; }
+        }
+        button, .button { font: inherit; display: inline-block; padding: .45rem .9rem; border: 1px solid var(--accent);
+                          border-radius: .4rem; background: var(--accent); color: var(--on-accent); cursor: pointer;
+                          text-decoration: none; line-height: 1.25; }
+        button.secondary, .button.secondary { background: transparent; color: var(--accent); border-color: var(--line); }
+        button.danger, .button.danger { background: var(--danger); border-color: var(--danger); color: #fff; }
+        .buttons { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; margin: 0 0 .5rem; }
+        .buttons form { margin: 0; }
+        .notice { background: var(--ok-bg); color: var(--ok); border-left: 4px solid var(--ok); border-radius: .4rem;
+                  padding: .5rem .9rem; font-weight: 600; }
+        .pager { display: flex; gap: 1.5rem; }
+        .crumbs { margin: 0; }
+        .summary div { display: flex; gap: 1rem; }
+        .summary dt { min-width: 6rem; color: var(--muted); }
+        .summary dd { margin: 0; overflow-wrap: anywhere; }
         :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
-        @media (max-width: 40rem) { th:nth-child(4), td:nth-child(4) { display: none; } }
+        @media (max-width: 40rem) {
+          table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+          table.stack tr { display: block; padding: .5rem 0; border-bottom: 1px solid var(--line); }
+          table.stack th, table.stack td { display: block; border: 0; padding: .1rem 0; }
+          table.stack td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); font-size: .85rem; }
+          .actions { text-align: left; padding-top: .4rem; }
+        }
 
         """
 }

@@ -1,19 +1,104 @@
 import Cluster
 import Mustache
+import PHPSession
 import WebCore
-
-/// One node as the index page shows it.
-struct IndexNode {
-    let name: String
-    let state: String
-    let latency: String
-    var isUp: Bool { state == "up" }
-}
 
 /// One session value as the index page shows it.
 struct DisplayValue {
     let key: String
     let value: String
+}
+
+/// What the index page shows. Every field is plain text: the templates escape it.
+struct IndexView {
+    /// One database node.
+    struct Node {
+        let name: String
+        let state: String
+        let latency: String
+        let isUp: Bool
+    }
+
+    /// One session value; `removable` when the route accepts its key.
+    struct Value {
+        let key: String
+        let value: String
+        let removable: Bool
+    }
+
+    /// One responder pool, from the `servers` table or this process alone.
+    struct Pool {
+        let name: String
+        let address: String
+        let state: String
+        let isActive: Bool
+        let lastSeen: String
+        let lastSeenText: String
+        let hasLastSeen: Bool
+        /// The pool that rendered this page.
+        let isThisPool: Bool
+        /// Named in the session's `served_by_pools`.
+        let servedThisSession: Bool
+    }
+
+    let title = "Your session"
+    let onIndex = true
+    let servedBy: String
+    let visits: Int64
+    /// A short, non-reversible tag of the session id: it changes when the id does.
+    let fingerprint: String
+    let sessionPools: [String]
+    let sessionPoolCount: Int
+    let nodes: [Node]
+    let queuedChanges: Int
+    let oldestQueuedSeconds: Int
+    let hasQueue: Bool
+    let values: [Value]
+    let hasValues: Bool
+    let pools: [Pool]
+    let hasPools: Bool
+    /// Why the list of pools is short or missing, when it is.
+    let poolsNote: String?
+}
+
+/// The form of one item, as typed: kept with its messages when the server refused it.
+struct ItemForm {
+    /// nil for a new item.
+    let id: Int64?
+    let name: String
+    let content: String
+    let nameError: String?
+    let contentError: String?
+
+    init(id: Int64? = nil, name: String = "", content: String = "", nameError: String? = nil,
+        contentError: String? = nil) {
+        self.id = id
+        self.name = name
+        self.content = content
+        self.nameError = nameError
+        self.contentError = contentError
+    }
+
+    init(_ item: Item) { self.init(id: item.id, name: item.name, content: item.content) }
+
+    var hasErrors: Bool { nameError != nil || contentError != nil }
+}
+
+/// What the manage page shows: the list with its create form, one item's edit form, or the
+/// confirmation of a delete.
+struct ManageView {
+    enum Mode { case list, edit, confirmDelete }
+
+    var mode: Mode = .list
+    var items: [Item] = []
+    /// `/manage?before=ID` of the next (older) page.
+    var olderPage: String?
+    /// True when this is not the first page.
+    var isPaged = false
+    var notice: ManageNotice?
+    var form = ItemForm()
+    /// The item a delete asks about.
+    var target: Item?
 }
 
 /// The HTML pages, rendered by swift-mustache, which escapes every `{{value}}` by default.
@@ -42,47 +127,29 @@ public struct Pages: Sendable {
         ("X-Frame-Options", "DENY"),
     ]
 
-    private func page(_ template: String, _ context: [String: Any], status: Int = 200) -> HTTPResponse {
-        let html = library.render(context, withTemplate: template) ?? ""
-        var response = HTTPResponse.html(html, status: status)
+    /// A page as a response: the security headers, and `no-store` since every page shows live state.
+    private func page(_ template: String, _ context: Any, status: Int = 200) -> HTTPResponse {
+        var response = HTTPResponse.html(render(template, context), status: status)
         for (name, value) in Self.securityHeaders { response.addHeader(name, value) }
+        response.addHeader("Cache-Control", "no-store")
         return response
     }
 
-    func index(visits: Int64, servedBy: String, nodes: [IndexNode], values: [DisplayValue]) -> HTTPResponse {
-        page(
-            "index",
-            [
-                "title": "Session cluster", "visits": visits, "servedBy": servedBy,
-                "nodes": nodes.map { ["name": $0.name, "state": $0.state, "latency": $0.latency, "up": $0.isUp] },
-                "values": values.map { ["key": $0.key, "value": $0.value] }, "hasValues": !values.isEmpty,
-                "stylesheet": Self.stylesheetPath,
-            ])
+    private func render(_ template: String, _ context: Any) -> String {
+        library.render(PageContext(page: context), withTemplate: template) ?? ""
     }
 
-    func manage(items: [Item], next: String?, notice: ManageNotice?, servedBy: String) -> HTTPResponse {
-        page(
-            "manage",
-            [
-                "title": "Items", "servedBy": servedBy, "stylesheet": Self.stylesheetPath,
-                "items": items.map {
-                    [
-                        "id": String($0.id), "name": $0.name, "content": $0.content,
-                        "excerpt": Self.excerpt($0.content), "updatedAt": $0.updatedAt,
-                    ]
-                },
-                "hasItems": !items.isEmpty, "next": next ?? "", "hasNext": next != nil,
-                "notice": notice?.message ?? "", "hasNotice": notice != nil,
-            ])
+    func index(_ view: IndexView) -> HTTPResponse {
+        page("index", view)
+    }
+
+    func manage(_ view: ManageView, servedBy: String, status: Int = 200) -> HTTPResponse {
+        page("manage", ManageContext(view, servedBy: servedBy), status: status)
     }
 
     /// A small HTML error page.
     func error(status: Int, message: String) -> String {
-        library.render(
-            [
-                "title": "\(status) \(HTTPResponse.reason(status))", "status": status, "message": message,
-                "stylesheet": Self.stylesheetPath,
-            ], withTemplate: "error") ?? ""
+        render("error", ErrorContext(title: "\(status) \(HTTPResponse.reason(status))", message: message))
     }
 
     /// The stylesheet, cacheable, with `304` for a matching `If-None-Match`.
@@ -95,10 +162,98 @@ public struct Pages: Sendable {
         return HTTPResponse(status: 200, headers: headers, body: Array(PageTemplates.stylesheet.utf8))
     }
 
+    /// The first 80 code points of `text` on one line, with `…` when cut.
     static func excerpt(_ text: String) -> String {
-        let scalars = text.unicodeScalars
-        guard scalars.count > 80 else { return text }
+        let flat = text.unicodeScalars.map { $0.properties.isWhitespace ? " " : Character($0) }
+        let scalars = String(flat).unicodeScalars
+        guard scalars.count > 80 else { return String(flat) }
         return String(String.UnicodeScalarView(scalars.prefix(79))) + "…"
+    }
+
+    /// `2026-11-26T19:00:00Z` as `2026-11-26 19:00 UTC`; anything else as it is.
+    static func readableTime(_ iso: String) -> String {
+        let parts = iso.split(separator: "T")
+        guard parts.count == 2, iso.hasSuffix("Z"), parts[1].count >= 6 else { return iso }
+        return "\(parts[0]) \(parts[1].prefix(5)) UTC"
+    }
+}
+
+/// What every template sees besides its page: `{{page.…}}` and the layout's fields.
+private struct PageContext {
+    let page: Any
+    let stylesheet = Pages.stylesheetPath
+}
+
+private struct ErrorContext {
+    let title: String
+    let message: String
+}
+
+/// The manage page as its template reads it: flags instead of an enum, text instead of numbers.
+private struct ManageContext {
+    struct Row {
+        let id: String
+        let name: String
+        let excerpt: String
+        let hasContent: Bool
+        let updatedAt: String
+        let updatedText: String
+    }
+
+    struct Form {
+        let isNew: Bool
+        let id: String
+        let name: String
+        let content: String
+        let nameError: String?
+        let contentError: String?
+        let hasErrors: Bool
+        let headingID: String
+    }
+
+    let title: String
+    let onManage = true
+    let servedBy: String
+    let notice: String?
+    let isList: Bool
+    let isEdit: Bool
+    let isConfirmDelete: Bool
+    let form: Form
+    let items: [Row]
+    let hasItems: Bool
+    let olderPage: String?
+    let isPaged: Bool
+    let hasPager: Bool
+    let target: Row?
+
+    init(_ view: ManageView, servedBy: String) {
+        self.servedBy = servedBy
+        switch view.mode {
+        case .list: title = "Items"
+        case .edit: title = "Edit \(view.form.name.isEmpty ? "item" : view.form.name)"
+        case .confirmDelete: title = "Delete \(view.target?.name ?? "item")?"
+        }
+        notice = view.notice?.message
+        isList = view.mode == .list
+        isEdit = view.mode == .edit
+        isConfirmDelete = view.mode == .confirmDelete
+        form = Form(
+            isNew: view.form.id == nil, id: view.form.id.map(String.init) ?? "", name: view.form.name,
+            content: view.form.content, nameError: view.form.nameError, contentError: view.form.contentError,
+            hasErrors: view.form.hasErrors, headingID: view.form.id == nil ? "create-title" : "edit-title")
+        items = view.items.map(Self.row)
+        hasItems = !view.items.isEmpty
+        olderPage = view.olderPage
+        isPaged = view.isPaged
+        hasPager = view.isPaged || view.olderPage != nil
+        target = view.target.map(Self.row)
+    }
+
+    static func row(_ item: Item) -> Row {
+        Row(
+            id: String(item.id), name: item.name, excerpt: Pages.excerpt(item.content),
+            hasContent: !item.content.isEmpty, updatedAt: item.updatedAt,
+            updatedText: Pages.readableTime(item.updatedAt))
     }
 }
 
@@ -111,5 +266,32 @@ extension String {
             value &*= 0x100_0000_01b3
         }
         return value
+    }
+}
+
+/// The session's `served_by_pools`: the distinct pools that served its index page, oldest first,
+/// at most 32, kept as a PHP list of strings next to `visits`.
+enum ServedByPools {
+    static let key = "served_by_pools"
+    static let limit = 32
+
+    /// The names stored; anything that is not a string is skipped.
+    static func names(in data: PHPSessionData) -> [String] {
+        guard let array = data[key]?.arrayValue else { return [] }
+        var seen = Set<String>()
+        return array.entries.compactMap { $0.value.stringValue }.filter { seen.insert($0).inserted }
+    }
+
+    /// Adds `pool` when it is not there yet, dropping the oldest past the limit. A value that is not
+    /// a list of strings (a client may have set the key) is replaced by one.
+    static func record(_ pool: String, in data: inout PHPSessionData) {
+        var names = names(in: data)
+        let isCleanList =
+            data[key]?.arrayValue.map { array in
+                array.isList && array.count == names.count && array.count <= limit
+            } ?? false
+        if isCleanList && names.contains(pool) { return }
+        if !names.contains(pool) { names.append(pool) }
+        data[key] = .array(PHPArray(list: names.suffix(limit).map { PHPValue($0) }))
     }
 }

@@ -117,7 +117,8 @@ struct ResponderCommand: ParsableCommand {
             let client = ClusterClient(configuration: cluster, health: health, clock: clock, logger: logger)
             return WorkerHandler(
                 application: Application(
-                    services: services, sessions: SessionStore(client: client), items: ItemStore(client: client)))
+                    services: services, sessions: SessionStore(client: client), items: ItemStore(client: client),
+                    servers: client))
         }
         logger.notice(
             "responder started",
