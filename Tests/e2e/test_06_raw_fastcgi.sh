@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Raw FastCGI abuse sent straight to a pool's port: clients that connect and
+# stall, garbage bytes, truncated records and absurd parameter lengths never end
+# the process and never pin all of its workers for longer than the idle timeout.
+# shellcheck source=Tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+POOL_BASE_PORT=${POOL_BASE_PORT:-9001}
+port=$POOL_BASE_PORT
+pid_file=${CLUSTER_DIR:+$CLUSTER_DIR/run/pool-1.pid}
+pid_before=$(cat "$pid_file" 2>/dev/null || true)
+
+# health_direct: GET /health on pool 1 over FastCGI; sets STATUS and TIME.
+health_direct() {
+    local start end out
+    start=$(date +%s%N)
+    out=$(REQUEST_METHOD=GET REQUEST_URI=/health SCRIPT_NAME=/health QUERY_STRING='' SERVER_PROTOCOL=HTTP/1.1 \
+        timeout 15 cgi-fcgi -bind -connect "$BIND_HOST:$port" 2>/dev/null | head -n 1 | tr -d '\r')
+    end=$(date +%s%N)
+    STATUS=$(printf '%s' "$out" | awk '{print $2}')
+    TIME=$(((end - start) / 1000000))
+}
+
+# abuse KIND: one hostile connection to the pool, held for HOLD seconds.
+abuse() {
+    python3 - "$BIND_HOST" "$port" "$1" "${2:-12}" <<'PY' &
+import os, socket, struct, sys, time
+host, port, kind, hold = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+s = socket.create_connection((host, port), timeout=5)
+def record(kind_, content, request_id=1):
+    return struct.pack(">BBHHBx", 1, kind_, request_id, len(content), 0) + content
+try:
+    if kind == "garbage":
+        s.sendall(os.urandom(4096))
+    elif kind == "truncated":
+        s.sendall(struct.pack(">BBHHBx", 1, 1, 1, 65535, 0) + b"\x00" * 10)
+    elif kind == "huge-param":
+        begin = record(1, struct.pack(">HB5x", 1, 0))
+        # A name length of 2^31-1 bytes that never arrive.
+        s.sendall(begin + record(4, struct.pack(">II", 0xFFFFFFFF, 0x7FFFFFFF) + b"X" * 100))
+    elif kind == "slow-params":
+        begin = record(1, struct.pack(">HB5x", 1, 0))
+        s.sendall(begin)
+        for b in record(4, b"\x0e\x03REQUEST_METHODGET"):
+            s.sendall(bytes([b]))
+            time.sleep(0.5)
+    # "idle": send nothing.
+    time.sleep(hold)
+except OSError:
+    pass
+PY
+}
+
+health_direct
+assert_eq 200 "$STATUS" "pool 1 answers before the abuse"
+
+# More stalled connections than the pool has workers.
+for _ in 1 2 3 4 5 6; do abuse idle; done
+sleep 0.5
+health_direct
+assert_eq 200 "$STATUS" "pool 1 answers while six clients hold idle connections"
+if ((TIME < 3000)); then pass "answered in ${TIME} ms, not after an idle timeout"; else fail "took ${TIME} ms"; fi
+
+for kind in garbage truncated huge-param slow-params; do
+    abuse "$kind" 6
+    sleep 0.3
+    health_direct
+    assert_eq 200 "$STATUS" "pool 1 answers during a '$kind' connection"
+done
+
+# The stalled connections are dropped after the idle timeout (10 s) and the
+# process is still the same one.
+wait
+health_direct
+assert_eq 200 "$STATUS" "pool 1 answers after the abusive connections end"
+if [ -n "$pid_before" ]; then
+    assert_eq "$pid_before" "$(cat "$pid_file" 2>/dev/null)" "pool 1 was not restarted"
+    if kill -0 "$pid_before" 2>/dev/null; then pass "pool 1's process is alive"; else fail "pool 1's process died"; fi
+fi
+do_curl "$E2E_HAPROXY/session"
+assert_status 200 "the cluster serves through HAProxy afterwards"
+
+finish
