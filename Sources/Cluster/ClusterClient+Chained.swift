@@ -20,7 +20,7 @@ extension ClusterClient {
         do {
             _ = try link.run(copy, copyValues, deadline: deadline())
         } catch {
-            link.failed(error)
+            fail(link, error)
             if let table = decide.table { queue(table: table, keysOf: result, on: primary) }
         }
         return result

@@ -24,8 +24,43 @@ public final class ClusterClient {
 
     func link(_ name: NodeName) -> NodeLink { name == .a ? linkA : linkB }
 
-    /// A deadline one query timeout from now.
-    func deadline() -> ContinuousClock.Instant { .now + configuration.queryTimeout }
+    /// When the request being served must be answered (`REQUEST_TERMINATE_TIMEOUT`); nil for none.
+    public private(set) var requestDeadline: ContinuousClock.Instant?
+    /// True once a call of the current request was cut off by its deadline.
+    public private(set) var requestExpired = false
+
+    /// Starts a request: every call from now on ends by `deadline` at the latest.
+    public func beginRequest(deadline: ContinuousClock.Instant?) {
+        requestDeadline = deadline
+        requestExpired = false
+    }
+
+    /// A deadline one query timeout from now, or the request's deadline when that comes first.
+    func deadline() -> ContinuousClock.Instant {
+        let query = ContinuousClock.now + configuration.queryTimeout
+        guard let requestDeadline else { return query }
+        return min(query, requestDeadline)
+    }
+
+    /// Throws `.timedOut` when the request's deadline has passed.
+    func checkRequestDeadline() throws(ClusterError) {
+        if requestExpired || (requestDeadline.map { ContinuousClock.now >= $0 } ?? false) {
+            requestExpired = true
+            throw ClusterError(.timedOut, detail: "the request's time ran out")
+        }
+    }
+
+    /// Handles a failed call: when the request's own deadline cut it off, the statement is
+    /// cancelled on the server (`PQcancel`) and the connection dropped, and the node is not
+    /// blamed; otherwise the node is marked down.
+    func fail(_ link: NodeLink, _ error: PostgresError) {
+        if error.code == .timedOut, let requestDeadline, ContinuousClock.now >= requestDeadline {
+            requestExpired = true
+            link.abandon()
+        } else {
+            link.failed(error)
+        }
+    }
 
     /// The nodes requests should use now, primary first.
     var usableNodes: [NodeName] {
@@ -37,12 +72,14 @@ public final class ClusterClient {
     func run(_ statement: Statement, _ values: [PostgresValue], on node: NodeName) throws(ClusterError)
         -> PostgresResult
     {
+        try checkRequestDeadline()
         let link = link(node)
         guard link.isUsable else { throw ClusterError(.unavailable, detail: "node \(node.rawValue) is down") }
         do {
             return try link.run(statement, values, deadline: deadline())
         } catch {
-            link.failed(error)
+            fail(link, error)
+            if requestExpired { throw ClusterError(.timedOut, detail: "the request's time ran out") }
             throw ClusterError(.unavailable, detail: error.debugDescription)
         }
     }
@@ -50,6 +87,7 @@ public final class ClusterClient {
     /// Sends `statement` to every usable node at once and collects what each answered.
     /// Nodes that fail are marked down and left out; throws when none answered.
     func readAll(_ statement: Statement, _ values: [PostgresValue]) throws(ClusterError) -> [NodeName: PostgresResult] {
+        try checkRequestDeadline()
         let nodes = usableNodes
         guard !nodes.isEmpty else { throw ClusterError(.unavailable, detail: "no node is up") }
         let deadline = deadline()
@@ -59,7 +97,7 @@ public final class ClusterClient {
                 try link(node).send(statement, values, deadline: deadline)
                 sent.append(node)
             } catch {
-                link(node).failed(error)
+                fail(link(node), error)
             }
         }
         var results: [NodeName: PostgresResult] = [:]
@@ -67,9 +105,10 @@ public final class ClusterClient {
             do {
                 results[node] = try link(node).receive(deadline: deadline)
             } catch {
-                link(node).failed(error)
+                fail(link(node), error)
             }
         }
+        try checkRequestDeadline()
         guard !results.isEmpty else { throw ClusterError(.unavailable, detail: "no node answered") }
         return results
     }
@@ -79,6 +118,7 @@ public final class ClusterClient {
     /// fails during the call is marked down and the rows are queued for it afterwards.
     @discardableResult
     func writeAll(_ statement: Statement, _ values: [PostgresValue]) throws(ClusterError) -> [NodeName: PostgresResult] {
+        try checkRequestDeadline()
         let nodes = usableNodes
         guard !nodes.isEmpty else { throw ClusterError(.unavailable, detail: "no node is up") }
         let alone = nodes.count == 1
@@ -90,7 +130,7 @@ public final class ClusterClient {
                 try link(node).send(chosen, values, deadline: deadline)
                 sent.append(node)
             } catch {
-                link(node).failed(error)
+                fail(link(node), error)
             }
         }
         var results: [NodeName: PostgresResult] = [:]
@@ -98,9 +138,10 @@ public final class ClusterClient {
             do {
                 results[node] = try link(node).receive(deadline: deadline)
             } catch {
-                link(node).failed(error)
+                fail(link(node), error)
             }
         }
+        if requestExpired { throw ClusterError(.timedOut, detail: "the request's time ran out") }
         guard !results.isEmpty else { throw ClusterError(.unavailable, detail: "no node took the write") }
         if !alone, results.count == 1, let table = statement.table, let (node, result) = results.first {
             queue(table: table, keysOf: result, on: node)
@@ -119,9 +160,12 @@ public final class ClusterClient {
     /// Records one row in `node`'s outbox for the other node.
     func queue(table: String, key: String, on node: NodeName) {
         do {
-            _ = try link(node).run(.outboxAdd, [.text(table), .text(key)], deadline: deadline())
+            // Bookkeeping that keeps the write's guarantee: it gets its own query time even when
+            // the request's deadline has passed.
+            _ = try link(node).run(
+                .outboxAdd, [.text(table), .text(key)], deadline: .now + configuration.queryTimeout)
         } catch {
-            link(node).failed(error)
+            fail(link(node), error)
             logger.error(
                 "could not queue a change for the other node; anti-entropy will repair it",
                 metadata: ["db.node": "\(node.rawValue)", "db.table": "\(table)"])

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Postgres
 
@@ -86,6 +87,16 @@ final class NodeLink {
         } else {
             logger.error("statement failed", metadata: ["db.node": "\(name.rawValue)", "db.error": "\(error.debugDescription)"])
         }
+    }
+
+    /// Cancels the statement running on the server and drops the connection, without judging
+    /// the node. The cancel request opens a connection of its own, so it is sent from a
+    /// short-lived thread: a hung node must not hold the worker.
+    func abandon() {
+        if let token = connection?.makeCancelToken() {
+            Thread.detachNewThread { token.cancel() }
+        }
+        connection = nil
     }
 
     /// Drops the connection without judging the node (used by maintenance probes).

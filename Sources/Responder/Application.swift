@@ -11,15 +11,18 @@ public final class Application {
     let items: any ItemBackend
     /// The `servers` table, for the index page; nil shows no list.
     let servers: (any ServerBackend)?
+    /// Bounds each request's database work; nil in tests without a database.
+    let deadlineScope: (any RequestDeadlineScope)?
 
     public init(
         services: ResponderServices, sessions: any SessionBackend, items: any ItemBackend,
-        servers: (any ServerBackend)? = nil
+        servers: (any ServerBackend)? = nil, deadlineScope: (any RequestDeadlineScope)? = nil
     ) {
         self.services = services
         self.sessions = sessions
         self.items = items
         self.servers = servers
+        self.deadlineScope = deadlineScope
     }
 
     var configuration: ResponderConfiguration { services.configuration }
@@ -29,6 +32,8 @@ public final class Application {
     /// detail goes to the log only.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         let started = ContinuousClock.now
+        deadlineScope?.beginRequest(deadline: started + .seconds(configuration.requestTerminateTimeout))
+        defer { deadlineScope?.beginRequest(deadline: nil) }
         var sessionHash = "-"
         var response: HTTPResponse
         do {
@@ -37,6 +42,7 @@ public final class Application {
             response = errorResponse(error, for: request)
         } catch let error as ClusterError {
             response = errorResponse(httpError(for: error), for: request)
+            if error.code == .timedOut { services.metrics.terminatedRequest() }
             if error.code != .notFound {
                 logger.warning("request failed in the cluster", metadata: ["error": "\(error)"])
             }
@@ -64,6 +70,9 @@ public final class Application {
         switch error.code {
         case .notFound: HTTPError(404, "No such item.")
         case .conflict: HTTPError(409, "A concurrent change could not be settled in time; please retry.")
+        case .timedOut:
+            HTTPError(
+                503, "The request took too long and was stopped; please retry.", headers: [("Retry-After", "5")])
         default: .unavailable
         }
     }

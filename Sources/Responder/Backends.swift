@@ -22,6 +22,12 @@ public protocol ServerBackend {
     func registeredServers(limit: Int) throws(ClusterError) -> [RegisteredServer]
 }
 
+/// What bounds a request's database work by `REQUEST_TERMINATE_TIMEOUT`. `ClusterClient` is the real one.
+public protocol RequestDeadlineScope: AnyObject {
+    func beginRequest(deadline: ContinuousClock.Instant?)
+}
+
+extension ClusterClient: RequestDeadlineScope {}
 extension SessionStore: SessionBackend {}
 extension ClusterClient: ServerBackend {}
 extension ItemStore: ItemBackend {}

@@ -118,7 +118,7 @@ struct ResponderCommand: ParsableCommand {
             return WorkerHandler(
                 application: Application(
                     services: services, sessions: SessionStore(client: client), items: ItemStore(client: client),
-                    servers: client))
+                    servers: client, deadlineScope: client))
         }
         logger.notice(
             "responder started",

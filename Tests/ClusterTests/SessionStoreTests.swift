@@ -92,3 +92,44 @@ struct SessionStoreTests {
         #expect(try store.read(id: id)?.data == data)
     }
 }
+
+@Suite(.serialized, .enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
+struct RequestDeadlineTests {
+    @Test func aRequestPastItsDeadlineIsCutOffCancelledAndBlamesNoNode() throws {
+        let name = "deadline-test-" + TestCluster.uniqueID()
+        let client = TestCluster.client(applicationName: name)
+        let store = SessionStore(client: client)
+        let id = TestCluster.uniqueID()
+        #expect(try store.insertNew(id: id, data: Array("n|i:1;".utf8)))
+        let snapshot = try #require(try store.read(id: id))
+        // Another transaction holds the row on node B, so the copy to B waits on its lock.
+        let blocker = try TestCluster.connect(.b)
+        _ = try blocker.query("BEGIN", deadline: TestCluster.deadline())
+        _ = try blocker.query("SELECT 1 FROM php_session WHERE id = $1 FOR UPDATE", [.text(id)], deadline: TestCluster.deadline())
+
+        let started = ContinuousClock.now
+        client.beginRequest(deadline: started + .milliseconds(500))
+        // The decisive write on A commits; the copy to B is cut off at the deadline, cancelled on
+        // the server and queued in A's outbox instead.
+        #expect(try store.write(snapshot, data: Array("n|i:2;".utf8)))
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .seconds(2), "cut off at the request's deadline, not the query timeout")
+        #expect(client.requestExpired)
+        #expect(throws: ClusterError.self) { _ = try store.read(id: id) }  // nothing more runs for this request
+        #expect(client.health.b.state == .up, "a request's own deadline does not mark the node down")
+        #expect(
+            try ClusterMaintenanceTests.eventually(seconds: 2) {
+                try TestCluster.scalar(
+                    .b,
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = $1",
+                    [.text(name)]) == "0"
+            }, "the waiting statement was cancelled on the server")
+        #expect(
+            try TestCluster.scalar(
+                .a, "SELECT count(*) FROM replication_outbox WHERE row_key = $1", [.text(id)]) != "0"
+                || (try TestCluster.scalar(.b, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)])) == "n|i:2;",
+            "the copy is queued for B (or already replayed)")
+        _ = try blocker.query("ROLLBACK", deadline: TestCluster.deadline())
+        client.beginRequest(deadline: nil)
+    }
+}

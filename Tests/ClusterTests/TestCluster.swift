@@ -20,11 +20,16 @@ enum TestCluster {
     static let logger = Logger(label: "cluster-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// A fresh client with its own health, clock and writer id.
-    static func client(writerID: Int32 = Int32.random(in: 1...Int32.max), health: ClusterHealth = ClusterHealth())
-        -> ClusterClient
-    {
+    static func client(
+        writerID: Int32 = Int32.random(in: 1...Int32.max), health: ClusterHealth = ClusterHealth(),
+        applicationName: String = "cluster-tests"
+    ) -> ClusterClient {
+        var nodeA = parameters("TEST_DB1")
+        var nodeB = parameters("TEST_DB2")
+        nodeA.applicationName = applicationName
+        nodeB.applicationName = applicationName
         let configuration = ClusterConfiguration(
-            nodeA: parameters("TEST_DB1"), nodeB: parameters("TEST_DB2"), queryTimeout: .seconds(2),
+            nodeA: nodeA, nodeB: nodeB, queryTimeout: .seconds(2),
             sessionLifetime: 1440, writerID: writerID)
         return ClusterClient(configuration: configuration, health: health, clock: HybridLogicalClock(), logger: logger)
     }
