@@ -145,6 +145,7 @@ struct StatusFigures {
             ("total_workers", .int(Int64(pool.workers))),
             ("max_active_workers", .int(Int64(pool.maxActive))),
             ("slow_requests", .int(Int64(metrics.slowRequests))),
+            ("terminated_requests", .int(Int64(metrics.terminatedRequests))),
             ("nodes", nodes),
             ("outbox", .object(outbox)),
             ("session_cas_retries", .int(Int64(metrics.casRetries))),

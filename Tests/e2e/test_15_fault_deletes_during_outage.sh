@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# Deletes while node B is away do not come back: 24 items are created (on
+# both nodes), node B is stopped, half of them are deleted (acknowledged, on
+# node A only, queued for B), B is started; while B catches up and
+# afterwards, no update revives a deleted item (404) and no GET /manage
+# through any front end lists one, and after the catch-up every deleted item
+# is a tombstone on both nodes, every other item live on both, and the nodes
+# identical (Tests/e2e/ledger.py).
+# Helpers run through poll and at_exit (SC2317).
+# shellcheck source=Tests/e2e/lib.sh disable=SC2317
+source "$(dirname "$0")/lib.sh"
+
+NODE=b
+ITEMS=24
+
+# ---------------------------------------------------------------- fault-test helpers
+# (the same in every test_1*_fault_*.sh; each test file stands alone)
+CLUSTER_DIR=${CLUSTER_DIR:-$E2E_ROOT/.cluster}
+POOL_BASE_PORT=${POOL_BASE_PORT:-9001}
+export BIND_HOST NODE_A_PORT NODE_B_PORT NODE_A_DB NODE_B_DB CLUSTER_DB_USER CLUSTER_DB_PASSWORD SESSION_NAME
+export E2E_HAPROXY CLUSTER_DIR
+LEDGER=$E2E_DIR/ledger.py
+LIMIT=$((${DB_CONNECT_TIMEOUT:-2} + ${DB_QUERY_TIMEOUT:-2} + 1))
+T0=$EPOCHREALTIME
+LOAD_PID=""
+RESTORED=0
+
+# note TEXT: a line of the test's timeline, seconds since it started.
+note() { awk -v now="$EPOCHREALTIME" -v t0="$T0" -v text="$*" 'BEGIN { printf "  [%6.2fs] %s\n", now - t0, text }'; }
+
+# cluster VERB...: deploy/cluster; its output only when it fails.
+cluster() {
+    if "$CLUSTER_SCRIPT" "$@" >"$E2E_TMP/cluster.out" 2>&1; then return 0; fi
+    sed 's/^/    /' "$E2E_TMP/cluster.out"
+    return 1
+}
+
+# part_state KIND NAME: up or down, as `deploy/cluster status` says.
+part_state() { "$CLUSTER_SCRIPT" status 2>/dev/null | awk -v k="$1" -v n="$2" '$1 == k && $2 == n { print $3 }'; }
+
+# pool_get N PATH: the body of GET PATH asked of pool N directly over FastCGI.
+pool_get() {
+    local port=$((POOL_BASE_PORT + $1 - 1))
+    env -i REQUEST_METHOD=GET REQUEST_URI="$2" SCRIPT_NAME="$2" DOCUMENT_URI="$2" QUERY_STRING= \
+        SERVER_NAME=localhost SERVER_PORT="$port" SERVER_PROTOCOL=HTTP/1.1 GATEWAY_INTERFACE=CGI/1.1 \
+        HTTP_HOST=localhost REMOTE_ADDR=127.0.0.1 timeout 5 cgi-fcgi -bind -connect "$BIND_HOST:$port" \
+        </dev/null 2>/dev/null | tr -d '\r' | sed '1,/^$/d'
+}
+
+# pool_nodes N: "a=<state> b=<state>" as pool N's /status sees the nodes (catching_up included).
+pool_nodes() {
+    pool_get "$1" /status | python3 -c 'import json, sys
+try:
+    n = json.load(sys.stdin)["nodes"]; print("a=%s b=%s" % (n["a"]["detail"], n["b"]["detail"]))
+except Exception:
+    print("no-answer")'
+}
+
+# cluster_healthy: every node, pool and front end up, and every pool sees both nodes up
+# (caught up, not catching_up).
+cluster_healthy() {
+    local n
+    "$CLUSTER_SCRIPT" status 2>/dev/null | awk '$3 != "up" { bad = 1 } END { exit bad || NR == 0 }' || return 1
+    for ((n = 1; n <= POOL_COUNT; n++)); do
+        [ "$(pool_nodes "$n")" = "a=up b=up" ] || return 1
+    done
+}
+
+# unhealthy_parts: what cluster_healthy misses, for messages.
+unhealthy_parts() {
+    local n
+    "$CLUSTER_SCRIPT" status 2>/dev/null | awk '$3 != "up" { printf "%s %s down; ", $1, $2 }'
+    for ((n = 1; n <= POOL_COUNT; n++)); do printf 'pool %s sees %s; ' "$n" "$(pool_nodes "$n")"; done
+}
+
+# stop_load: ends the background load (if any) and waits for it.
+stop_load() {
+    if [ -n "$LOAD_PID" ] && kill -0 "$LOAD_PID" 2>/dev/null; then
+        kill -TERM "$LOAD_PID" 2>/dev/null
+        wait "$LOAD_PID" 2>/dev/null
+    fi
+    LOAD_PID=""
+}
+
+# restore_cluster: brings back whatever the test took away (hung processes, nodes, pools) and
+# waits until the cluster is healthy and both nodes are identical. Runs at exit, however the
+# test ends; `restore_cluster check` also records the outcome as checks.
+restore_cluster() {
+    ((RESTORED)) && return 0
+    RESTORED=1
+    local n pid
+    stop_load
+    for n in a b; do
+        pid=$(head -n 1 "$CLUSTER_DIR/node-$n/postmaster.pid" 2>/dev/null)
+        if [[ $pid =~ ^[0-9]+$ ]]; then
+            pkill -CONT -P "$pid" 2>/dev/null
+            kill -CONT "$pid" 2>/dev/null
+        fi
+    done
+    for n in a b; do cluster start-node "$n" || echo "  restore: deploy/cluster start-node $n failed"; done
+    for ((n = 1; n <= POOL_COUNT; n++)); do
+        cluster start-pool "$n" || echo "  restore: deploy/cluster start-pool $n failed"
+    done
+    if poll 20 cluster_healthy; then
+        [ "${1:-}" != check ] || pass "the cluster is healthy again"
+    elif [ "${1:-}" = check ]; then
+        fail "the cluster is not healthy 20 s after the restore: $(unhealthy_parts)"
+    else
+        echo "  restore: the cluster is not healthy after 20 s: $(unhealthy_parts)"
+    fi
+    if python3 "$LEDGER" verify --wait 15 --baseline "$BASELINE" >"$E2E_TMP/restore-verify.out" 2>&1; then
+        [ "${1:-}" != check ] || pass "both nodes identical after the restore"
+    else
+        sed 's/^/    /' "$E2E_TMP/restore-verify.out"
+        if [ "${1:-}" = check ]; then fail "the nodes differ after the restore"; else
+            echo "  restore: the nodes differ after the restore"
+        fi
+    fi
+}
+at_exit restore_cluster
+
+# start_load LEDGER-FILE ARGS...: ledger.py run in the background; waits until every worker
+# holds its session (at most 10 s).
+start_load() {
+    local file=$1
+    shift
+    rm -f "$E2E_TMP/ready"
+    python3 "$LEDGER" run --ledger "$file" --ready-file "$E2E_TMP/ready" "$@" >"$E2E_TMP/load.out" 2>&1 &
+    LOAD_PID=$!
+    poll 10 test -e "$E2E_TMP/ready" || fail "the load did not start within 10 s: $(tail -n 3 "$E2E_TMP/load.out")"
+}
+
+# wait_load WHAT: waits for the background load; its summary is shown and its exit status checked.
+wait_load() {
+    local rc=0
+    wait "$LOAD_PID" || rc=$?
+    LOAD_PID=""
+    sed 's/^/    /' "$E2E_TMP/load.out"
+    if ((rc == 0)); then pass "$1"; else fail "$1 (ledger.py run exit $rc: see its lines above)"; fi
+}
+
+# verify_ledger WAIT WHAT ARGS...: ledger.py verify; its report is shown and its exit status checked.
+verify_ledger() {
+    local wait=$1 what=$2 rc=0
+    shift 2
+    python3 "$LEDGER" verify --wait "$wait" --baseline "$BASELINE" "$@" >"$E2E_TMP/verify.out" 2>&1 || rc=$?
+    sed 's/^/    /' "$E2E_TMP/verify.out"
+    if ((rc == 0)); then pass "$what"; else fail "$what (ledger.py verify exit $rc: see its lines above)"; fi
+}
+
+# take_baseline: records the rows in which the nodes differ before the test. An earlier test that
+# left them so has failed for it; here they are shown once and only a change of them counts.
+BASELINE=$E2E_TMP/baseline.json
+echo '{}' >"$BASELINE"
+take_baseline() {
+    if ! python3 "$LEDGER" diff --out "$BASELINE" >"$E2E_TMP/diff.out" 2>&1; then
+        echo '{}' >"$BASELINE"
+        fail "could not compare the nodes before the test: $(tail -n 1 "$E2E_TMP/diff.out")"
+    elif ! grep -q ': 0 rows differ' "$E2E_TMP/diff.out"; then
+        note "the nodes differ before this test (an earlier failure left them so; not held against this test):"
+        sed 's/^/    /' "$E2E_TMP/diff.out"
+    fi
+}
+
+# pool_log_excerpt: the pools' warnings and errors of this test, for the report.
+pool_log_excerpt() {
+    local f
+    for f in "$CLUSTER_DIR"/logs/pool-*.log; do
+        [ -f "$f" ] || continue
+        awk -v since="$TEST_START_UTC" '$1 >= since && / (warning|error|critical|notice) /' "$f" |
+            tail -n 8 | sed "s|^|    $(basename "$f"): |"
+    done
+}
+TEST_START_UTC=$(date -u +%Y-%m-%dT%H:%M:%S)
+
+# none_listed URL IDS-FILE: GET URL/manage (JSON, every page that covers their range) lists none
+# of the ids in the file.
+# Sets LISTED_BAD to the ones it lists.
+none_listed() {
+    local listed
+    if ! listed=$(python3 "$LEDGER" listed --url "$1" --min "$(sort -n "$2" | head -n 1)" \
+        --max "$(sort -n "$2" | tail -n 1)" 2>&1); then
+        LISTED_BAD="(no list: $listed)"
+        return 1
+    fi
+    LISTED_BAD=$(grep -Fxf "$2" <<<"$listed" | tr '\n' ' ')
+    [ -z "$LISTED_BAD" ]
+}
+
+# ---------------------------------------------------------------- the test
+
+if ! poll 10 cluster_healthy; then
+    fail "the cluster is not healthy before the test: $(unhealthy_parts)"
+    finish
+fi
+pass "the cluster is healthy before the test"
+take_baseline
+
+ledger=$E2E_TMP/ledger.json
+python3 "$LEDGER" run --ledger "$ledger" --url "$E2E_HAPROXY" --threads 4 --requests "$ITEMS" \
+    --duration 20 --mix create=1 --phase created --max-failures 0 >"$E2E_TMP/load.out" 2>&1
+LOAD_PID=""
+rc=$?
+sed 's/^/    /' "$E2E_TMP/load.out"
+assert_eq 0 "$rc" "$ITEMS creates acknowledged"
+assert_eq "$ITEMS" "$(python3 "$LEDGER" show --ledger "$ledger" --what live | wc -l)" "$ITEMS items in the ledger"
+verify_ledger 10 "the items are on both nodes" --ledger "$ledger"
+
+note "stopping node $NODE"
+cluster stop-node "$NODE" || fail "deploy/cluster stop-node $NODE"
+assert_eq down "$(part_state node "$NODE")" "deploy/cluster status shows node $NODE down"
+
+# Half of them deleted (two threads, twelve items each: twelve deletes never run out of items).
+python3 "$LEDGER" run --ledger "$ledger" --continue --url "$E2E_HAPROXY" --threads 2 \
+    --requests $((ITEMS / 2)) --duration 20 --mix delete=1 --phase outage --max-failures 0 --max-latency "$LIMIT" \
+    >"$E2E_TMP/load.out" 2>&1
+rc=$?
+sed 's/^/    /' "$E2E_TMP/load.out"
+assert_eq 0 "$rc" "$((ITEMS / 2)) deletes acknowledged with node $NODE down"
+python3 "$LEDGER" show --ledger "$ledger" --what deleted >"$E2E_TMP/deleted"
+python3 "$LEDGER" show --ledger "$ledger" --what live >"$E2E_TMP/live"
+assert_eq "$((ITEMS / 2)) $((ITEMS / 2))" "$(wc -l <"$E2E_TMP/deleted") $(wc -l <"$E2E_TMP/live")" \
+    "half deleted, half live in the ledger"
+deleted_ids=$(paste -sd, "$E2E_TMP/deleted")
+[ -n "$deleted_ids" ] || deleted_ids=0
+assert_eq 0 "$(psql_a "SELECT count(*) FROM items WHERE id IN ($deleted_ids) AND NOT deleted")" \
+    "the deleted items are tombstones on node a during the outage"
+note "deleted $(wc -l <"$E2E_TMP/deleted") items with node $NODE down"
+
+note "starting node $NODE"
+cluster start-node "$NODE" || fail "deploy/cluster start-node $NODE"
+# An update of a deleted item must not revive it from B's stale copy: 404, every one.
+bad=""
+while read -r id; do
+    do_curl -H 'Content-Type: application/json' --data "{\"action\":\"update\",\"id\":$id,\"name\":\"revived\"}" \
+        "$E2E_HAPROXY/manage"
+    [ "$STATUS" = 404 ] || bad+="$id: $STATUS $(short "$BODY"); "
+done <"$E2E_TMP/deleted"
+if [ -z "$bad" ]; then pass "updates of the deleted items answer 404 while node $NODE returns"; else
+    fail "updates of deleted items while node $NODE returns did not answer 404: $bad"
+fi
+# B comes back holding the deleted items as live rows; no list may show them, whichever pool and
+# front end answers, while it catches up (about 3 s of lists through each front end in turn).
+lists=0
+bad=""
+end=$((SECONDS + 3))
+while ((SECONDS < end)); do
+    for front in "${FRONTS[@]}"; do
+        lists=$((lists + 1))
+        none_listed "$(front_url "$front")" "$E2E_TMP/deleted" || bad+="[$front] $LISTED_BAD; "
+    done
+done
+if [ -z "$bad" ]; then
+    pass "no GET /manage lists a deleted item while node $NODE catches up ($lists lists)"
+else
+    fail "GET /manage lists deleted items while node $NODE catches up: $bad"
+fi
+note "listed $lists times while node $NODE catches up"
+
+verify_ledger 10 "after the catch-up: deletes are tombstones on both nodes, the rest live, nodes identical" \
+    --ledger "$ledger" --manage "$E2E_HAPROXY" --manage "$E2E_NGINX" --manage "$E2E_LIGHTTPD"
+for node in a b; do
+    assert_eq "0 $((ITEMS / 2))" \
+        "$(psql_node "$node" "SELECT count(*) FILTER (WHERE NOT deleted) || ' ' || count(*) FILTER (WHERE deleted)
+            FROM items WHERE id IN ($deleted_ids)")" \
+        "node $node: the $((ITEMS / 2)) deleted items are tombstones, none live"
+done
+# Once more a few seconds later: nothing brings them back.
+sleep 2
+for front in "${FRONTS[@]}"; do
+    if none_listed "$(front_url "$front")" "$E2E_TMP/deleted"; then
+        pass "[$front] GET /manage does not list a deleted item after the catch-up"
+    else
+        fail "[$front] GET /manage lists deleted items after the catch-up: $LISTED_BAD"
+    fi
+done
+assert_eq "0|0" "$(psql_a "SELECT count(*) FROM items WHERE id IN ($deleted_ids) AND NOT deleted")|$(psql_b "SELECT count(*) FROM items WHERE id IN ($deleted_ids) AND NOT deleted")" \
+    "no deleted item is live on either node 2 s later"
+
+restore_cluster check
+((_failures == 0)) || pool_log_excerpt
+finish
