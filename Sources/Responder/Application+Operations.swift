@@ -43,10 +43,13 @@ extension Application {
         let pool = services.servedBy
         let session = try withSession(request) { data throws(HTTPError) in
             data[SessionKey.visits] = .int(SessionCodec.visits(data) &+ 1)
-            ServedByPools.record(pool, in: &data)
         }
         sessionHash = Self.hash(of: session.id)
-        let sessionPools = ServedByPools.names(in: session.data)
+        // Browsers only (Accept names text/html): scripts get no extra cookie.
+        let tracksPools = request.prefersHTML
+        let seenBefore =
+            session.isNew || !tracksPools ? [] : ServedByPools.names(inCookieHeader: request.header("cookie"))
+        let sessionPools = ServedByPools.recording(pool, in: seenBefore)
         let nodes = NodeName.allCases.map { name in
             let health = services.health[name]
             let state = Self.contractState(health.state)
@@ -54,7 +57,7 @@ extension Application {
                 name: name.rawValue.uppercased(), state: state,
                 latency: String(format: "%.1f", health.latencyMilliseconds), isUp: state == "up")
         }
-        let serverKept: Set<String> = [SessionKey.visits, ServedByPools.key]
+        let serverKept: Set<String> = [SessionKey.visits]
         let values = SessionCodec.displayValues(session.data).filter { !serverKept.contains($0.key) }.map { value in
             IndexView.Value(
                 key: value.key, value: value.value,
@@ -89,6 +92,13 @@ extension Application {
                 hasQueue: replication.outboxLength > 0, values: values, hasValues: !values.isEmpty, pools: pools,
                 hasPools: !pools.isEmpty, poolsNote: poolsNote))
         if session.isNew { response.addHeader("Set-Cookie", sessionCookie(session.id, request)) }
+        if tracksPools && sessionPools != seenBefore {
+            response.addHeader(
+                "Set-Cookie",
+                Cookies.setCookie(
+                    name: ServedByPools.cookieName, value: ServedByPools.cookieValue(sessionPools),
+                    secure: request.isHTTPS))
+        }
         return response
     }
 }

@@ -16,6 +16,7 @@ enum PageTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="color-scheme" content="light dark">
         <title>{{title}} · Session cluster</title>
+        <link rel="icon" href="data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/svg'%20viewBox='0%200%2032%2032'%3E%3Crect%20width='32'%20height='32'%20rx='7'%20fill='%231d4ed8'/%3E%3Ccircle%20cx='11'%20cy='16'%20r='5'%20fill='%23fff'/%3E%3Ccircle%20cx='21'%20cy='16'%20r='5'%20fill='%23fff'%20fill-opacity='.65'/%3E%3C/svg%3E">
         <link rel="stylesheet" href="{{stylesheet}}">
         </head>
         <body>
@@ -47,6 +48,7 @@ enum PageTemplates {
         </dl>
         <p class="pool-names">Seen by this session: <span id="session-pools">{{#sessionPools}}<span class="tag">{{.}}</span> {{/sessionPools}}</span></p>
         <div class="grid">
+        <div class="column">
         <section class="card" aria-labelledby="values-title">
         <h2 id="values-title">Session values</h2>
         {{#hasValues}}
@@ -54,7 +56,7 @@ enum PageTemplates {
         <thead><tr><th scope="col">Key</th><th scope="col">Value</th><th scope="col"><span class="visually-hidden">Remove</span></th></tr></thead>
         <tbody>
         {{#values}}
-        <tr><th scope="row"><code>{{key}}</code></th><td class="value">{{value}}</td>
+        <tr><th scope="row" class="wrap"><code>{{key}}</code></th><td class="value wrap">{{value}}</td>
         <td class="actions">{{#removable}}<form method="post" action="/session"><input type="hidden" name="action" value="remove"><input type="hidden" name="key" value="{{key}}"><button type="submit" class="secondary" aria-label="Remove {{key}}">Remove</button></form>{{/removable}}</td></tr>
         {{/values}}
         </tbody>
@@ -67,40 +69,26 @@ enum PageTemplates {
         <form method="post" action="/session" class="fields" id="set-value">
         <div class="field"><label for="key">Key</label>
         <input id="key" name="key" required maxlength="128" pattern="[A-Za-z0-9_.\\-]+" autocomplete="off" list="known-keys" aria-describedby="key-hint">
-        <small id="key-hint">Letters, digits, <code>_</code> <code>.</code> <code>-</code>; a key that exists is replaced.</small></div>
+        <small id="key-hint">Letters, digits, <code>_</code> <code>.</code> <code>-</code>. An existing key is replaced.</small></div>
         <div class="field"><label for="value">Value</label>
         <input id="value" name="value" autocomplete="off"></div>
         <div class="field submit"><button type="submit">Save value</button></div>
         </form>
         <datalist id="known-keys">{{#values}}{{#removable}}<option value="{{key}}"></option>{{/removable}}{{/values}}</datalist>
         </section>
+        </div>
+        <div class="column">
         <section class="card" aria-labelledby="nodes-title">
         <h2 id="nodes-title">Database nodes</h2>
         <table id="nodes">
         <thead><tr><th scope="col">Node</th><th scope="col">State</th><th scope="col">Latency</th></tr></thead>
         <tbody>
         {{#nodes}}
-        <tr><th scope="row">Node {{name}}</th><td><span class="state {{#isUp}}up{{/isUp}}{{^isUp}}down{{/isUp}}">{{state}}</span></td><td>{{latency}} ms</td></tr>
+        <tr><th scope="row">Node {{name}}</th><td><span class="state {{#isUp}}up{{/isUp}}{{^isUp}}down{{/isUp}}">{{state}}</span></td><td>{{#isUp}}{{latency}} ms{{/isUp}}{{^isUp}}<span class="muted">not reached</span>{{/isUp}}</td></tr>
         {{/nodes}}
         </tbody>
         </table>
         <p id="queued">Changes queued for a node that was away: <strong>{{queuedChanges}}</strong>{{#hasQueue}}, the oldest {{oldestQueuedSeconds}} s old{{/hasQueue}}.</p>
-        </section>
-        <section class="card" aria-labelledby="pools-title">
-        <h2 id="pools-title">Responder pools</h2>
-        {{#hasPools}}
-        <table id="pools">
-        <thead><tr><th scope="col">Pool</th><th scope="col">Address</th><th scope="col">State</th><th scope="col">Last seen</th><th scope="col">This session</th></tr></thead>
-        <tbody>
-        {{#pools}}
-        <tr{{#isThisPool}} class="current"{{/isThisPool}}><th scope="row">{{name}}{{#isThisPool}} <small>(this page)</small>{{/isThisPool}}</th><td>{{address}}</td><td><span class="state {{#isActive}}up{{/isActive}}{{^isActive}}down{{/isActive}}">{{state}}</span></td><td>{{#hasLastSeen}}<time datetime="{{lastSeen}}">{{lastSeenText}}</time>{{/hasLastSeen}}</td><td>{{#servedThisSession}}served it{{/servedThisSession}}</td></tr>
-        {{/pools}}
-        </tbody>
-        </table>
-        {{/hasPools}}
-        {{#poolsNote}}
-        <p class="muted">{{.}}</p>
-        {{/poolsNote}}
         </section>
         <section class="card" aria-labelledby="session-title">
         <h2 id="session-title">Session id</h2>
@@ -112,6 +100,23 @@ enum PageTemplates {
         <p class="muted">A new id keeps the values; ending the session removes it from both nodes.</p>
         </section>
         </div>
+        </div>
+        <section class="card" aria-labelledby="pools-title">
+        <h2 id="pools-title">Responder pools</h2>
+        {{#hasPools}}
+        <table id="pools" class="collapse">
+        <thead><tr><th scope="col">Pool</th><th scope="col">Address</th><th scope="col">State</th><th scope="col">Last seen</th><th scope="col">This session</th></tr></thead>
+        <tbody>
+        {{#pools}}
+        <tr{{#isThisPool}} class="current"{{/isThisPool}}><th scope="row" class="wrap">{{name}}{{#isThisPool}} <small>(this page)</small>{{/isThisPool}}</th><td data-label="Address">{{address}}</td><td data-label="State"><span class="state {{#isActive}}up{{/isActive}}{{^isActive}}down{{/isActive}}">{{state}}</span></td><td data-label="Last seen">{{#hasLastSeen}}<time datetime="{{lastSeen}}">{{lastSeenText}}</time>{{/hasLastSeen}}</td><td data-label="This session">{{#servedThisSession}}served it{{/servedThisSession}}{{^servedThisSession}}<span class="muted">not yet</span>{{/servedThisSession}}</td></tr>
+        {{/pools}}
+        </tbody>
+        </table>
+        {{/hasPools}}
+        {{#poolsNote}}
+        <p class="muted">{{.}}</p>
+        {{/poolsNote}}
+        </section>
         {{> foot}}
         {{/page}}
         """
@@ -124,21 +129,22 @@ enum PageTemplates {
         {{#notice}}
         <p class="notice" role="status" id="notice">{{.}}</p>
         {{/notice}}
+        <div class="split">
         {{#form}}
         {{> item-form}}
         {{/form}}
         <section class="card" aria-labelledby="list-title">
         <h2 id="list-title">{{#isPaged}}Older items{{/isPaged}}{{^isPaged}}Latest items{{/isPaged}}</h2>
         {{#hasItems}}
-        <table id="items" class="stack">
+        <table id="items" class="collapse">
         <thead><tr><th scope="col">Name</th><th scope="col">Content</th><th scope="col">Updated</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
         {{#items}}
-        <tr><th scope="row"><a href="/manage?edit={{id}}">{{name}}</a></th>
-        <td data-label="Content">{{#hasContent}}{{excerpt}}{{/hasContent}}{{^hasContent}}<span class="muted">empty</span>{{/hasContent}}</td>
+        <tr><th scope="row" class="wrap"><a href="/manage?edit={{id}}">{{name}}</a></th>
+        <td data-label="Content" class="wrap">{{#hasContent}}{{excerpt}}{{/hasContent}}{{^hasContent}}<span class="muted">empty</span>{{/hasContent}}</td>
         <td data-label="Updated"><time datetime="{{updatedAt}}">{{updatedText}}</time></td>
         <td class="actions"><a class="button secondary" href="/manage?edit={{id}}">Edit<span class="visually-hidden"> {{name}}</span></a>
-        <a class="button danger" href="/manage?confirm_delete={{id}}">Delete<span class="visually-hidden"> {{name}}</span></a></td></tr>
+        <a class="button secondary danger-text" href="/manage?confirm_delete={{id}}">Delete<span class="visually-hidden"> {{name}}</span></a></td></tr>
         {{/items}}
         </tbody>
         </table>
@@ -151,6 +157,7 @@ enum PageTemplates {
         {{#olderPage}}<a href="{{.}}" rel="next" id="older">Older items</a>{{/olderPage}}</nav>
         {{/hasPager}}
         </section>
+        </div>
         {{/isList}}
         {{#isEdit}}
         <p class="crumbs"><a href="/manage">All items</a></p>
@@ -163,7 +170,7 @@ enum PageTemplates {
         {{#target}}
         <p class="crumbs"><a href="/manage">All items</a></p>
         <h1>Delete “{{name}}”?</h1>
-        <section class="card" aria-labelledby="confirm-title">
+        <section class="card narrow" aria-labelledby="confirm-title">
         <h2 id="confirm-title">This cannot be undone</h2>
         <p>The item is removed from both nodes.</p>
         <dl class="summary">
@@ -185,7 +192,7 @@ enum PageTemplates {
 
     /// The create or edit form of one item; the user's input and the messages stay after a refusal.
     static let itemForm = """
-        <section class="card" aria-labelledby="{{headingID}}">
+        <section class="card{{^isNew}} narrow{{/isNew}}" aria-labelledby="{{headingID}}">
         <h2 id="{{headingID}}">{{#isNew}}New item{{/isNew}}{{^isNew}}Item {{id}}{{/isNew}}</h2>
         {{#hasErrors}}
         <p class="error-summary" role="alert" id="form-error">Not saved: please correct the marked field.</p>
@@ -210,7 +217,7 @@ enum PageTemplates {
         </div>
         <div class="buttons"><button type="submit">{{#isNew}}Create item{{/isNew}}{{^isNew}}Save changes{{/isNew}}</button>
         {{^isNew}}
-        <a href="/manage">Cancel</a> <a class="button danger" href="/manage?confirm_delete={{id}}">Delete…</a>
+        <a href="/manage">Cancel</a> <a class="button secondary danger-text push" href="/manage?confirm_delete={{id}}">Delete…</a>
         {{/isNew}}
         </div>
         </form>
@@ -239,9 +246,9 @@ enum PageTemplates {
         }
         * { box-sizing: border-box; }
         body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; background: var(--bg);
-               color: var(--fg); }
+               color: var(--fg); min-height: 100vh; display: flex; flex-direction: column; }
         a { color: var(--accent); }
-        main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
+        main { flex: 1; width: 100%; max-width: 72rem; margin: 0 auto; padding: 1rem; }
         h1 { font-size: 1.6rem; margin: .5rem 0 1rem; line-height: 1.25; overflow-wrap: anywhere; }
         h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
         h3 { font-size: 1rem; margin: 1.25rem 0 .5rem; }
@@ -263,7 +270,13 @@ enum PageTemplates {
                 align-items: start; }
         .card { background: var(--card); border: 1px solid var(--line); border-radius: .6rem; padding: 1rem;
                 margin: 0 0 1rem; min-width: 0; }
+        .column { display: grid; gap: 1rem; align-content: start; min-width: 0; }
+        .grid { margin-bottom: 1rem; }
         .grid .card { margin: 0; }
+        .narrow { max-width: 44rem; }
+        @media (min-width: 60rem) {
+          .split { display: grid; grid-template-columns: 20rem minmax(0, 1fr); gap: 1rem; align-items: start; }
+        }
         .stats { display: grid; gap: .75rem; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); margin: 0; }
         .stats div { background: var(--card); border: 1px solid var(--line); border-radius: .6rem; padding: .6rem 1rem; }
         .stats dt { color: var(--muted); font-size: .85rem; }
@@ -273,14 +286,16 @@ enum PageTemplates {
                background: var(--tint); }
         table { width: 100%; border-collapse: collapse; margin: 0 0 .75rem; }
         th, td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top;
-                 overflow-wrap: anywhere; }
+                 overflow-wrap: break-word; }
+        .wrap { overflow-wrap: anywhere; }
+        td time { white-space: nowrap; }
         thead th { color: var(--muted); font-size: .85rem; font-weight: 600; }
         tbody th { font-weight: 600; }
         td.value { white-space: pre-wrap; }
         .actions { text-align: right; white-space: nowrap; }
         .actions form { display: inline; }
         tr.current { background: var(--row); }
-        .state { display: inline-block; padding: 0 .6rem; border-radius: 1rem; font-size: .9rem; font-weight: 600; }
+        .state { display: inline-block; white-space: nowrap; padding: 0 .6rem; border-radius: 1rem; font-size: .9rem; font-weight: 600; }
         .state.up { background: var(--ok-bg); color: var(--ok); }
         .state.down { background: var(--bad-bg); color: var(--bad); }
         .muted, small { color: var(--muted); }
@@ -295,7 +310,7 @@ enum PageTemplates {
         .field-error, .error-summary { color: var(--bad); font-weight: 600; margin: 0; }
         .error-summary { background: var(--bad-bg); padding: .5rem .75rem; border-radius: .4rem; margin-bottom: .75rem; }
         @media (min-width: 48rem) {
-          form.fields { display: grid; grid-template-columns: 1fr 1.4fr auto; gap: 0 .75rem; align-items: start; }
+          form.fields { display: grid; grid-template-columns: 1fr 1fr auto; gap: 0 .75rem; align-items: start; }
           .field.submit { padding-top: 1.75rem; }
         }
         button, .button { font: inherit; display: inline-block; padding: .45rem .9rem; border: 1px solid var(--accent);
@@ -303,6 +318,8 @@ enum PageTemplates {
                           text-decoration: none; line-height: 1.25; }
         button.secondary, .button.secondary { background: transparent; color: var(--accent); border-color: var(--line); }
         button.danger, .button.danger { background: var(--danger); border-color: var(--danger); color: #fff; }
+        .button.danger-text { color: var(--bad); }
+        .push { margin-left: auto; }
         .buttons { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; margin: 0 0 .5rem; }
         .buttons form { margin: 0; }
         .notice { background: var(--ok-bg); color: var(--ok); border-left: 4px solid var(--ok); border-radius: .4rem;
@@ -314,10 +331,10 @@ enum PageTemplates {
         .summary dd { margin: 0; overflow-wrap: anywhere; }
         :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
         @media (max-width: 40rem) {
-          table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
-          table.stack tr { display: block; padding: .5rem 0; border-bottom: 1px solid var(--line); }
-          table.stack th, table.stack td { display: block; border: 0; padding: .1rem 0; }
-          table.stack td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); font-size: .85rem; }
+          table.collapse thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+          table.collapse tr { display: block; padding: .5rem 0; border-bottom: 1px solid var(--line); }
+          table.collapse th, table.collapse td { display: block; border: 0; padding: .1rem 0; text-align: left; }
+          table.collapse td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); font-size: .85rem; }
           .actions { text-align: left; padding-top: .4rem; }
         }
 

@@ -118,10 +118,11 @@ public struct Pages: Sendable {
         stylesheetTag = "\"" + String(PageTemplates.stylesheet.hashValueStable, radix: 16) + "\""
     }
 
-    /// Headers every page carries.
+    /// Headers every page carries. `img-src` allows `data:` for the icon, which is inline so that
+    /// no page asks for a `/favicon.ico` that would not exist.
     static let securityHeaders: [(name: String, value: String)] = [
         ("Content-Security-Policy",
-         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+         "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "same-origin"),
         ("X-Frame-Options", "DENY"),
@@ -269,29 +270,32 @@ extension String {
     }
 }
 
-/// The session's `served_by_pools`: the distinct pools that served its index page, oldest first,
-/// at most 32, kept as a PHP list of strings next to `visits`.
+/// The pools that served this browser's index page during its current session, oldest first, at
+/// most 32. They live in a cookie, not in the session, so a PHP application sharing the session
+/// finds only what the application put there: percent-encoded names joined by `|`.
 enum ServedByPools {
-    static let key = "served_by_pools"
+    static let cookieName = "served_by_pools"
     static let limit = 32
 
-    /// The names stored; anything that is not a string is skipped.
-    static func names(in data: PHPSessionData) -> [String] {
-        guard let array = data[key]?.arrayValue else { return [] }
+    /// The names in the cookie header; malformed parts are skipped.
+    static func names(inCookieHeader header: String?) -> [String] {
+        guard let value = Cookies.value(named: cookieName, in: header), !value.isEmpty else { return [] }
         var seen = Set<String>()
-        return array.entries.compactMap { $0.value.stringValue }.filter { seen.insert($0).inserted }
+        return value.split(separator: "|").compactMap { part in
+            (try? PercentDecoding.decode(Array(part.utf8), plusAsSpace: false)).flatMap { name in
+                name.isEmpty || !seen.insert(name).inserted ? nil : name
+            }
+        }.suffix(limit).map { $0 }
     }
 
-    /// Adds `pool` when it is not there yet, dropping the oldest past the limit. A value that is not
-    /// a list of strings (a client may have set the key) is replaced by one.
-    static func record(_ pool: String, in data: inout PHPSessionData) {
-        var names = names(in: data)
-        let isCleanList =
-            data[key]?.arrayValue.map { array in
-                array.isList && array.count == names.count && array.count <= limit
-            } ?? false
-        if isCleanList && names.contains(pool) { return }
-        if !names.contains(pool) { names.append(pool) }
-        data[key] = .array(PHPArray(list: names.suffix(limit).map { PHPValue($0) }))
+    /// `names` with `pool` added at the end when it is new, the oldest dropped past the limit.
+    static func recording(_ pool: String, in names: [String]) -> [String] {
+        guard !names.contains(pool) else { return names }
+        return Array((names + [pool]).suffix(limit))
+    }
+
+    /// The cookie value for `names`.
+    static func cookieValue(_ names: [String]) -> String {
+        names.map { PercentDecoding.encode($0) }.joined(separator: "|")
     }
 }

@@ -112,7 +112,7 @@ import WebCore
         let response = harness.send("GET", "/session")
         #expect(response.status == 503)
         #expect(response.header("Retry-After") == "5")
-        #expect(response.bodyText == #"{"error":"The database is unavailable; please retry shortly."}"#)
+        #expect(response.bodyText == #"{"error":"The request took too long and was stopped; please retry."}"#)
     }
 
     @Test func aConflictFromTheStoreIs409() throws {

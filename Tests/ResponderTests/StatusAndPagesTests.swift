@@ -84,6 +84,9 @@ import WebCore
             #expect(response.bodyText.contains("</html>"))
             #expect(response.header("X-Content-Type-Options") == "nosniff")
             #expect(response.header("Content-Security-Policy")?.contains("default-src 'none'") == true)
+            #expect(response.header("Content-Security-Policy")?.contains("frame-ancestors 'none'") == true)
+            #expect(response.header("Referrer-Policy") == "same-origin")
+            #expect(response.header("Cache-Control") == "no-store")
         }
     }
 
@@ -92,8 +95,8 @@ import WebCore
         harness.services.health.b.recordFailure("refused")
         let page = harness.send("GET", "/").bodyText
         #expect(page.contains(Harness.servedBy))
-        #expect(page.contains("Node A: up"))
-        #expect(page.contains("Node B: down"))
+        #expect(page.contains(#"<th scope="row">Node A</th><td><span class="state up">up</span>"#))
+        #expect(page.contains(#"<th scope="row">Node B</th><td><span class="state down">down</span>"#))
         #expect(page.contains(#"href="/manage""#))
         #expect(page.contains(#"name="key""#) && page.contains(#"name="value""#))
     }
@@ -125,6 +128,18 @@ import WebCore
         let id = try #require(harness.json("/session", #"{"list":["<i>"]}"#).sessionCookieID)
         let page = harness.withCookie("GET", "/", id).bodyText
         #expect(!page.contains("<i>"))
+    }
+
+    @Test func theStylesheetIsCachedAndRevalidated() throws {
+        let harness = try Harness()
+        let first = harness.send("GET", "/static/style.css")
+        #expect(first.status == 200)
+        #expect(first.header("Content-Type") == "text/css; charset=utf-8")
+        #expect(first.header("Cache-Control") == "public, max-age=86400")
+        let tag = try #require(first.header("ETag"))
+        let again = harness.send("GET", "/static/style.css", headers: ["if-none-match": tag])
+        #expect(again.status == 304)
+        #expect(again.body.isEmpty)
     }
 
     @Test func methodNotAllowedPageKeepsTheAllowHeader() throws {
