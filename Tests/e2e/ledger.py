@@ -88,6 +88,10 @@ import urllib.parse
 import uuid
 
 ENV = os.environ
+# Increments a front end may apply twice: HAProxy retries a request on another pool when the pool
+# it was sent to dies without answering (`retry-on empty-response`), and the dead pool may already
+# have written it. Only the pool-kill test allows this (README, "Limits"); 0 everywhere else.
+REPLAY_SLACK = int(ENV.get("LEDGER_REPLAY_SLACK", "0"))
 BIND_HOST = ENV.get("BIND_HOST", "127.0.0.1")
 SESSION_NAME = ENV.get("SESSION_NAME", "PHPSESSID")
 NODES = {
@@ -468,7 +472,7 @@ class Run:
         with self.ledger.lock:
             s = self.ledger.sessions[sid]
             offset = s.get("visits_offset", 0)
-            if isinstance(shown, int) and vmin + offset <= shown <= vmax + offset:
+            if isinstance(shown, int) and vmin + offset <= shown <= vmax + offset + REPLAY_SLACK:
                 return
             if isinstance(shown, int):
                 s["visits_offset"] = shown - vmin
@@ -602,7 +606,9 @@ def cmd_run(args):
     elapsed = run.go()
     ledger.runs.append({"id": run.run_id, "phase": args.phase, "threads": args.threads, "urls": run.urls,
                         "elapsed": round(elapsed, 3), "wall_start": run.t0_wall})
-    at = lambda t: utc(run.t0_wall + t)  # noqa: E731
+
+    def at(t):
+        return utc(run.t0_wall + t)
     ledger.save(args.ledger)
 
     rows, statuses, failed, slowest = summarize_requests(ledger.requests, run.run_id)
@@ -896,7 +902,7 @@ def check_entries(ledgers, snaps):
                 problems.append("node %s: session %s… lacks %d acknowledged key(s), e.g. %s" % (
                     node, sid[:8], len(lost), ", ".join(sorted(lost)[:3])))
             visits = visits_of(text) or 0
-            lo, hi = s["visits_ok"], s["visits_ok"] + s["visits_unknown"]
+            lo, hi = s["visits_ok"], s["visits_ok"] + s["visits_unknown"] + REPLAY_SLACK
             if not lo <= visits <= hi:
                 problems.append("node %s: session %s… holds visits|i:%d;, the ledger counts %s 2xx GET /" % (
                     node, sid[:8], visits, lo if lo == hi else "%d..%d" % (lo, hi)))
@@ -972,7 +978,7 @@ def check_sessions(url, ledgers):
             if lost:
                 problems.append("GET %s/session of session %s… lacks %d acknowledged key(s), e.g. %s" % (
                     url, sid[:8], len(lost), ", ".join(sorted(lost)[:3])))
-            lo, hi = s["visits_ok"], s["visits_ok"] + s["visits_unknown"]
+            lo, hi = s["visits_ok"], s["visits_ok"] + s["visits_unknown"] + REPLAY_SLACK
             if not isinstance(j.get("visits"), int) or not lo <= j["visits"] <= hi:
                 problems.append("GET %s/session of session %s… shows visits %r, the ledger counts %s" % (
                     url, sid[:8], j.get("visits"), lo if lo == hi else "%d..%d" % (lo, hi)))
