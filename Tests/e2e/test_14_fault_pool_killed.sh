@@ -20,9 +20,6 @@ POOL_BASE_PORT=${POOL_BASE_PORT:-9001}
 export BIND_HOST NODE_A_PORT NODE_B_PORT NODE_A_DB NODE_B_DB CLUSTER_DB_USER CLUSTER_DB_PASSWORD SESSION_NAME
 export E2E_HAPROXY CLUSTER_DIR
 LEDGER=$E2E_DIR/ledger.py
-# A GET / in flight on the killed pool may be written there and then replayed by HAProxy on
-# another pool (retry-on empty-response): one extra visit per session is the documented limit.
-export LEDGER_REPLAY_SLACK=1
 LIMIT=$((${DB_CONNECT_TIMEOUT:-2} + ${DB_QUERY_TIMEOUT:-2} + 1))
 T0=$EPOCHREALTIME
 LOAD_PID=""
@@ -200,8 +197,11 @@ pass "the cluster is healthy before the test"
 take_baseline
 
 ledger=$E2E_TMP/ledger.json
+# Only the requests in flight on pool 2 at the instant of the SIGKILL may fail (one per load
+# thread at most): HAProxy does not replay them, since pool 2 may have written them already.
+# The ledger counts such a write as "may or may not have happened"; everything else is exact.
 start_load "$ledger" --url "$E2E_HAPROXY" --threads 4 --duration "$LOAD_SECONDS" \
-    --max-failures 0 --max-latency "$LIMIT"
+    --max-failures 4 --max-latency "$LIMIT"
 note "load started (4 threads, ${LOAD_SECONDS}s, through HAProxy)"
 sleep "$KILL_AT"
 
