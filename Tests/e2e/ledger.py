@@ -88,10 +88,6 @@ import urllib.parse
 import uuid
 
 ENV = os.environ
-# Increments a front end may apply twice: HAProxy retries a request on another pool when the pool
-# it was sent to dies without answering (`retry-on empty-response`), and the dead pool may already
-# have written it. Only the pool-kill test allows this (README, "Limits"); 0 everywhere else.
-REPLAY_SLACK = int(ENV.get("LEDGER_REPLAY_SLACK", "0"))
 BIND_HOST = ENV.get("BIND_HOST", "127.0.0.1")
 SESSION_NAME = ENV.get("SESSION_NAME", "PHPSESSID")
 NODES = {
@@ -472,7 +468,7 @@ class Run:
         with self.ledger.lock:
             s = self.ledger.sessions[sid]
             offset = s.get("visits_offset", 0)
-            if isinstance(shown, int) and vmin + offset <= shown <= vmax + offset + REPLAY_SLACK:
+            if isinstance(shown, int) and vmin + offset <= shown <= vmax + offset:
                 return
             if isinstance(shown, int):
                 s["visits_offset"] = shown - vmin
@@ -902,7 +898,7 @@ def check_entries(ledgers, snaps):
                 problems.append("node %s: session %s… lacks %d acknowledged key(s), e.g. %s" % (
                     node, sid[:8], len(lost), ", ".join(sorted(lost)[:3])))
             visits = visits_of(text) or 0
-            lo, hi = s["visits_ok"], s["visits_ok"] + s["visits_unknown"] + REPLAY_SLACK
+            lo, hi = s["visits_ok"], s["visits_ok"] + s["visits_unknown"]
             if not lo <= visits <= hi:
                 problems.append("node %s: session %s… holds visits|i:%d;, the ledger counts %s 2xx GET /" % (
                     node, sid[:8], visits, lo if lo == hi else "%d..%d" % (lo, hi)))
@@ -978,7 +974,7 @@ def check_sessions(url, ledgers):
             if lost:
                 problems.append("GET %s/session of session %s… lacks %d acknowledged key(s), e.g. %s" % (
                     url, sid[:8], len(lost), ", ".join(sorted(lost)[:3])))
-            lo, hi = s["visits_ok"], s["visits_ok"] + s["visits_unknown"] + REPLAY_SLACK
+            lo, hi = s["visits_ok"], s["visits_ok"] + s["visits_unknown"]
             if not isinstance(j.get("visits"), int) or not lo <= j["visits"] <= hi:
                 problems.append("GET %s/session of session %s… shows visits %r, the ledger counts %s" % (
                     url, sid[:8], j.get("visits"), lo if lo == hi else "%d..%d" % (lo, hi)))
