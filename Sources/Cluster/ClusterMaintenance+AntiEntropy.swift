@@ -114,23 +114,30 @@ extension ClusterMaintenance {
     private func repairRecent(_ table: RepairedTable, a: NodeLink, b: NodeLink, deadline: ContinuousClock.Instant)
         throws(PostgresError) -> Int
     {
-        let since = try a.query(
-            "SELECT ((now() AT TIME ZONE 'UTC') - make_interval(secs => $1::int))::text",
-            [.int(Self.recentWindowSeconds)], deadline: deadline
-        ).string(0, 0) ?? "-infinity"
+        // Rows of the last second are left out: a request may be between its two writes, and
+        // copying its row first would make its own insert on the second node find a conflict.
+        let window = try a.query(
+            """
+            SELECT ((now() AT TIME ZONE 'UTC') - make_interval(secs => $1::int))::text,
+                   ((now() AT TIME ZONE 'UTC') - interval '1 second')::text
+            """, [.int(Self.recentWindowSeconds)], deadline: deadline)
+        let since = window.string(0, 0) ?? "-infinity"
+        let until = window.string(0, 1) ?? "-infinity"
         let digestSQL = """
             SELECT coalesce(bit_xor(hashtextextended(\(table.key) || ':' || hlc || ':' || origin || ':' || deleted, 0)), 0)
                    || '/' || count(*)
-            FROM \(table.name) WHERE \(table.changedAt) >= $1::timestamp
+            FROM \(table.name) WHERE \(table.changedAt) >= $1::timestamp AND \(table.changedAt) < $2::timestamp
             """
-        let digestA = try a.query(digestSQL, [.text(since)], deadline: deadline).string(0, 0)
-        let digestB = try b.query(digestSQL, [.text(since)], deadline: deadline).string(0, 0)
+        let bounds: [PostgresValue] = [.text(since), .text(until)]
+        let digestA = try a.query(digestSQL, bounds, deadline: deadline).string(0, 0)
+        let digestB = try b.query(digestSQL, bounds, deadline: deadline).string(0, 0)
         if digestA == digestB { return 0 }
         let rowsSQL = """
-            SELECT \(table.key), hlc, origin, deleted FROM \(table.name) WHERE \(table.changedAt) >= $1::timestamp
+            SELECT \(table.key), hlc, origin, deleted FROM \(table.name)
+            WHERE \(table.changedAt) >= $1::timestamp AND \(table.changedAt) < $2::timestamp
             """
-        var rowsA = Self.versions(try a.query(rowsSQL, [.text(since)], deadline: deadline))
-        var rowsB = Self.versions(try b.query(rowsSQL, [.text(since)], deadline: deadline))
+        var rowsA = Self.versions(try a.query(rowsSQL, bounds, deadline: deadline))
+        var rowsB = Self.versions(try b.query(rowsSQL, bounds, deadline: deadline))
         // A key recent on one node may be old (or absent) on the other: read those by key.
         let onlyA = Set(rowsA.keys).subtracting(rowsB.keys)
         let onlyB = Set(rowsB.keys).subtracting(rowsA.keys)
