@@ -47,58 +47,6 @@ struct FastCGIRequest {
         return body
     }
 
-    /// The most of an oversized body read only to be dropped; past it the connection is closed.
-    static let maxDiscardedBytes = 64 << 20
-
-    /// Builds the request value from CGI parameters and the body.
-    static func makeHTTPRequest(
-        parameters: [String: String], readBody: (Int) -> [UInt8], discardBody: (Int) -> Void = { _ in },
-        maxBodyBytes: Int
-    ) -> HTTPRequest {
-        var headers: [String: String] = [:]
-        for (name, value) in parameters where name.hasPrefix("HTTP_") {
-            headers[String(name.dropFirst(5)).lowercased().replacingUnderscores()] = value
-        }
-        if let type = parameters["CONTENT_TYPE"], !type.isEmpty { headers["content-type"] = type }
-        let method = (parameters["REQUEST_METHOD"] ?? "GET").uppercased()
-        var request = HTTPRequest(method: method, path: "/")
-        request.headers = headers
-
-        let uri = parameters["REQUEST_URI"] ?? ((parameters["SCRIPT_NAME"] ?? "/") + (parameters["PATH_INFO"] ?? ""))
-        let target = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        do {
-            let pathText = target.first.map(String.init) ?? "/"
-            request.path = try PercentDecoding.decode(Array(pathText.utf8), plusAsSpace: false)
-        } catch {
-            request.bodyProblem = .malformedTarget
-        }
-        request.query = parameters["QUERY_STRING"] ?? (target.count > 1 ? String(target[1]) : "")
-        let https = parameters["HTTPS"]?.lowercased()
-        request.isHTTPS = https == "on" || https == "1" || headers["x-forwarded-proto"]?.lowercased() == "https"
-
-        let lengthText = parameters["CONTENT_LENGTH"] ?? ""
-        if lengthText.isEmpty {
-            // No declared body. A body that arrives anyway is a lie about its length.
-            let extra = readBody(0)
-            if !extra.isEmpty && request.bodyProblem == nil { request.bodyProblem = .lengthMismatch }
-        } else if let declared = Int(lengthText), declared >= 0 {
-            if declared > maxBodyBytes {
-                if request.bodyProblem == nil { request.bodyProblem = .tooLarge }
-                discardBody(min(declared, Self.maxDiscardedBytes))
-            } else {
-                let body = readBody(declared)
-                if body.count != declared {
-                    if request.bodyProblem == nil { request.bodyProblem = .lengthMismatch }
-                } else {
-                    request.body = body
-                }
-            }
-        } else if request.bodyProblem == nil {
-            request.bodyProblem = .lengthMismatch
-        }
-        return request
-    }
-
     /// Writes status, headers and body. `Location` goes before `Status:` because HAProxy 2.6
     /// turns a 303 into a 302 otherwise.
     func write(_ response: HTTPResponse, includeBody: Bool) {
@@ -119,11 +67,5 @@ struct FastCGIRequest {
                 _ = FCGX_PutStr(chars.baseAddress, Int32(chars.count), raw.pointee.out)
             }
         }
-    }
-}
-
-extension String {
-    fileprivate func replacingUnderscores() -> String {
-        String(map { $0 == "_" ? "-" : $0 })
     }
 }

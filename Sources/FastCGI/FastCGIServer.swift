@@ -151,7 +151,7 @@ public final class FastCGIServer: Sendable {
             }
             statistics.begin()
             let parameters = request.parameters()
-            let httpRequest = FastCGIRequest.makeHTTPRequest(
+            let httpRequest = HTTPRequest.fromCGI(
                 parameters: parameters, readBody: { request.readBody(upTo: $0) },
                 discardBody: { request.discardBody(upTo: $0) }, maxBodyBytes: maxBodyBytes)
             let response = handler.respond(to: httpRequest)
