@@ -1,4 +1,5 @@
 internal import CFastCGI
+import Glibc
 import WebCore
 
 /// Turns one accepted libfcgi request into an `HTTPRequest`, and an `HTTPResponse` back into
@@ -6,18 +7,34 @@ import WebCore
 struct FastCGIRequest {
     let raw: UnsafeMutablePointer<FCGX_Request>
 
-    /// All CGI parameters of the request.
+    /// The CGI parameters `HTTPRequest.fromCGI` reads: every `HTTP_*` header and the few request
+    /// variables it names. The rest (`SERVER_SOFTWARE`, `DOCUMENT_ROOT`, …) are not copied.
     func parameters() -> [String: String] {
         var result: [String: String] = [:]
+        result.reserveCapacity(24)
         guard var cursor = raw.pointee.envp else { return result }
         while let entry = cursor.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
             cursor += 1
+            guard let equals = strchr(entry, Int32(UInt8(ascii: "="))) else { continue }
+            let nameLength = equals - entry
+            let name = UnsafeRawBufferPointer(start: entry, count: nameLength)
+            guard Self.isWanted(name) else { continue }
+            let value = UnsafeRawBufferPointer(start: equals + 1, count: strlen(equals + 1))
+            result[String(decoding: name, as: UTF8.self)] = String(decoding: value, as: UTF8.self)
         }
         return result
+    }
+
+    /// Request variables besides the `HTTP_*` headers that `HTTPRequest.fromCGI` reads.
+    private static let wantedNames: [[UInt8]] = HTTPRequest.cgiVariables.map { Array($0.utf8) }
+
+    private static func isWanted(_ name: UnsafeRawBufferPointer) -> Bool {
+        if name.count > 5, name[0] == UInt8(ascii: "H"), name[1] == UInt8(ascii: "T"), name[2] == UInt8(ascii: "T"),
+            name[3] == UInt8(ascii: "P"), name[4] == UInt8(ascii: "_")
+        {
+            return true
+        }
+        return wantedNames.contains { $0.elementsEqual(name) }
     }
 
     /// Reads and drops up to `limit` bytes of a body that is not wanted, so that a front end

@@ -10,6 +10,7 @@ extension Application {
         case .malformedTarget: throw HTTPError(400, "The request path is not valid percent-encoded UTF-8.")
         case nil: break
         }
+        try services.limits.checkHeaders(of: request)
         // The query string must decode on every route, whether the route reads it or not.
         _ = try FormFields.parse(Array(request.query.utf8), limits: services.limits.form)
         let method = request.method == "HEAD" ? "GET" : request.method

@@ -59,7 +59,7 @@ public final class Application {
             level: slow ? .warning : .info, slow ? "slow request" : "request",
             metadata: [
                 "http.method": "\(request.method)", "http.path": "\(Self.loggablePath(request.path))",
-                "http.status": "\(response.status)", "duration_ms": "\(String(format: "%.2f", seconds * 1000))",
+                "http.status": "\(response.status)", "duration_ms": "\(Self.milliseconds(seconds))",
                 "pool": "\(services.servedBy)", "session.hash": "\(sessionHash)",
             ])
         return response
@@ -87,6 +87,13 @@ public final class Application {
         }
         for (name, value) in error.headers { response.addHeader(name, value) }
         return response
+    }
+
+    /// Seconds as milliseconds with two decimals (`12.34`), without `String(format:)`.
+    static func milliseconds(_ seconds: Double) -> String {
+        let hundredths = Int((max(0, seconds) * 100_000).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     /// A path cut short and stripped of control characters, for the log.

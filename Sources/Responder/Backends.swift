@@ -1,4 +1,5 @@
 import Cluster
+import Synchronization
 
 /// Where sessions live. `SessionStore` is the real one; tests may use another.
 public protocol SessionBackend {
@@ -31,3 +32,46 @@ extension ClusterClient: RequestDeadlineScope {}
 extension SessionStore: SessionBackend {}
 extension ClusterClient: ServerBackend {}
 extension ItemStore: ItemBackend {}
+
+/// The list of registered pools, shared by a process's workers for `maxAge`: the index page
+/// shows it on every `GET /`, and reading it each time cost a database round trip per page.
+/// A failed read is not kept, so the next request tries again.
+public final class SharedServerList: Sendable {
+    private struct Entry {
+        let readAt: ContinuousClock.Instant
+        let limit: Int
+        let servers: [RegisteredServer]
+    }
+
+    private let maxAge: Duration
+    private let entry = Mutex<Entry?>(nil)
+
+    public init(maxAge: Duration = .seconds(2)) { self.maxAge = maxAge }
+
+    /// The kept list when it is fresh and long enough, else `read()`'s, kept for the next callers.
+    func servers(
+        limit: Int, now: ContinuousClock.Instant = .now, read: () throws(ClusterError) -> [RegisteredServer]
+    ) throws(ClusterError) -> [RegisteredServer] {
+        if let kept = entry.withLock({ $0 }), kept.limit >= limit, now - kept.readAt < maxAge {
+            return Array(kept.servers.prefix(limit))
+        }
+        let servers = try read()
+        entry.withLock { $0 = Entry(readAt: now, limit: limit, servers: servers) }
+        return servers
+    }
+}
+
+/// A worker's `ServerBackend` that answers from the process's `SharedServerList`.
+public struct SharedServerBackend: ServerBackend {
+    let list: SharedServerList
+    let backend: any ServerBackend
+
+    public init(list: SharedServerList, backend: any ServerBackend) {
+        self.list = list
+        self.backend = backend
+    }
+
+    public func registeredServers(limit: Int) throws(ClusterError) -> [RegisteredServer] {
+        try list.servers(limit: limit) { () throws(ClusterError) in try backend.registeredServers(limit: limit) }
+    }
+}

@@ -180,18 +180,18 @@ public struct Pages: Sendable {
 }
 
 /// What every template sees besides its page: `{{page.…}}` and the layout's fields.
-private struct PageContext {
+struct PageContext {
     let page: Any
     let stylesheet = Pages.stylesheetPath
 }
 
-private struct ErrorContext {
+struct ErrorContext {
     let title: String
     let message: String
 }
 
 /// The manage page as its template reads it: flags instead of an enum, text instead of numbers.
-private struct ManageContext {
+struct ManageContext {
     struct Row {
         let id: String
         let name: String

@@ -19,10 +19,19 @@ public struct ResponderConfiguration: Sendable {
     public var tombstoneTTL: Int
     /// Path of the request log; nil means standard error.
     public var logFile: String?
+    /// Input limits beyond the body size (`InputLimits`).
+    public var maxFormFields: Int
+    public var maxFieldBytes: Int
+    public var maxJSONMembers: Int
+    public var maxJSONDepth: Int
+    public var maxHeaderBytes: Int
+    public var maxCookieBytes: Int
+    public var maxCookies: Int
+    public var maxSessionBytes: Int
 
     /// Reads the settings; throws for the first one that is missing or malformed.
     public init(environment: [String: String]) throws(ConfigurationError) {
-        var reader = EnvironmentReader(environment: environment)
+        let reader = EnvironmentReader(environment: environment)
         dbConnectTimeout = try reader.integer("DB_CONNECT_TIMEOUT", default: 2, range: 1...60)
         dbQueryTimeout = try reader.integer("DB_QUERY_TIMEOUT", default: 2, range: 1...300)
         dbStatementTimeout = try reader.integer("DB_STATEMENT_TIMEOUT", default: 5, range: 1...3600)
@@ -38,6 +47,14 @@ public struct ResponderConfiguration: Sendable {
         requestTerminateTimeout = try reader.seconds("REQUEST_TERMINATE_TIMEOUT", default: 30)
         tombstoneTTL = try reader.integer("TOMBSTONE_TTL", default: 604_800, range: 60...315_360_000)
         logFile = try reader.optionalText("LOG_FILE", maxLength: 4096)
+        maxFormFields = try reader.integer("MAX_FORM_FIELDS", default: 1000, range: 1...1_000_000)
+        maxFieldBytes = try reader.integer("MAX_FIELD_BYTES", default: 65536, range: 16...1_073_741_824)
+        maxJSONMembers = try reader.integer("MAX_JSON_MEMBERS", default: 1000, range: 1...1_000_000)
+        maxJSONDepth = try reader.integer("MAX_JSON_DEPTH", default: 32, range: 1...512)
+        maxHeaderBytes = try reader.integer("MAX_HEADER_BYTES", default: 8192, range: 256...1_048_576)
+        maxCookieBytes = try reader.integer("MAX_COOKIE_BYTES", default: 8192, range: 256...1_048_576)
+        maxCookies = try reader.integer("MAX_COOKIES", default: 50, range: 1...10_000)
+        maxSessionBytes = try reader.integer("MAX_SESSION_BYTES", default: 262_144, range: 1024...1_073_741_824)
     }
 }
 

@@ -20,7 +20,7 @@ public struct ResponderServices: Sendable {
 
     public init(
         configuration: ResponderConfiguration, health: ClusterHealth, metrics: ResponderMetrics, servedBy: String,
-        logger: Logger, pages: Pages = Pages(), limits: InputLimits = InputLimits(),
+        logger: Logger, pages: Pages = Pages(), limits: InputLimits? = nil,
         poolFigures: @escaping @Sendable () -> PoolFigures = { PoolFigures() },
         replicationFigures: @escaping @Sendable () -> ReplicationFigures = { ReplicationFigures() }
     ) {
@@ -32,7 +32,7 @@ public struct ResponderServices: Sendable {
         self.pid = getpid()
         self.logger = logger
         self.pages = pages
-        self.limits = limits
+        self.limits = limits ?? InputLimits(configuration)
         self.poolFigures = poolFigures
         self.replicationFigures = replicationFigures
     }

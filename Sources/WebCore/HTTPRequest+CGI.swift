@@ -1,6 +1,12 @@
 /// Building an `HTTPRequest` from CGI parameters (what FastCGI carries). Pure, so that it can
 /// be unit-tested and fuzzed without a socket.
 extension HTTPRequest {
+    /// The CGI variables `fromCGI` reads besides the `HTTP_*` headers.
+    public static let cgiVariables = [
+        "REQUEST_METHOD", "REQUEST_URI", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "HTTPS", "CONTENT_LENGTH",
+        "CONTENT_TYPE",
+    ]
+
     /// The most of an oversized body read only to be dropped; past it the connection is closed.
     public static let maxDiscardedBytes = 64 << 20
 

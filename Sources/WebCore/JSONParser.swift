@@ -2,6 +2,14 @@
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public let description: String
     public let offset: Int
+    /// True when the document is well-formed as far as read but over a `JSONLimits` bound (413).
+    public let isOverLimit: Bool
+
+    public init(description: String, offset: Int, isOverLimit: Bool = false) {
+        self.description = description
+        self.offset = offset
+        self.isOverLimit = isOverLimit
+    }
 }
 
 /// Limits that keep a hostile document from costing more than a page of memory per byte.
@@ -44,6 +52,10 @@ public struct JSONParser {
         JSONParseError(description: text, offset: index)
     }
 
+    private func overLimit(_ text: String) -> JSONParseError {
+        JSONParseError(description: text, offset: index, isOverLimit: true)
+    }
+
     private mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
@@ -55,7 +67,7 @@ public struct JSONParser {
 
     private mutating func countMember() throws(JSONParseError) {
         members += 1
-        if members > limits.maxMembers { throw error("The JSON body has too many members.") }
+        if members > limits.maxMembers { throw overLimit("The JSON body has more than \(limits.maxMembers) members.") }
     }
 
     private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -83,7 +95,7 @@ public struct JSONParser {
     }
 
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= limits.maxDepth else { throw error("The JSON body is nested too deeply.") }
+        guard depth <= limits.maxDepth else { throw overLimit("The JSON body is nested deeper than \(limits.maxDepth) levels.") }
         index += 1
         var result: [(key: String, value: JSONValue)] = []
         var seen = Set<[UInt8]>()
@@ -119,7 +131,7 @@ public struct JSONParser {
     }
 
     private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= limits.maxDepth else { throw error("The JSON body is nested too deeply.") }
+        guard depth <= limits.maxDepth else { throw overLimit("The JSON body is nested deeper than \(limits.maxDepth) levels.") }
         index += 1
         var result: [JSONValue] = []
         skipWhitespace()

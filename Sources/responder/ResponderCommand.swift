@@ -20,7 +20,9 @@ struct ResponderCommand: ParsableCommand {
             Settings come from the environment (DB1_HOST, DB1_PORT, DB1_NAME, DB1_USER, DB1_PASSWORD, DB2_*,
             RESPONDER_NAME, WORKERS, SESSION_NAME, SESSION_LIFETIME, SESSION_TOUCH_INTERVAL, MAX_BODY_BYTES,
             DB_CONNECT_TIMEOUT, DB_QUERY_TIMEOUT, DB_STATEMENT_TIMEOUT, REQUEST_SLOWLOG_TIMEOUT,
-            REQUEST_TERMINATE_TIMEOUT, TOMBSTONE_TTL, LOG_FILE). Under spawn-fcgi the FastCGI socket is
+            REQUEST_TERMINATE_TIMEOUT, TOMBSTONE_TTL, LOG_FILE, and the input limits MAX_FORM_FIELDS,
+            MAX_FIELD_BYTES, MAX_JSON_MEMBERS, MAX_JSON_DEPTH, MAX_HEADER_BYTES, MAX_COOKIE_BYTES, MAX_COOKIES,
+            MAX_SESSION_BYTES). Under spawn-fcgi the FastCGI socket is
             file descriptor 0; alone, pass --listen.
             """)
 
@@ -113,12 +115,13 @@ struct ResponderCommand: ParsableCommand {
         registrar.registerServer(name: servedBy, host: host, port: port, active: true)
 
         maintenance.start()
+        let serverList = SharedServerList()
         server.start { _ in
             let client = ClusterClient(configuration: cluster, health: health, clock: clock, logger: logger)
             return WorkerHandler(
                 application: Application(
                     services: services, sessions: SessionStore(client: client), items: ItemStore(client: client),
-                    servers: client, deadlineScope: client))
+                    servers: SharedServerBackend(list: serverList, backend: client), deadlineScope: client))
         }
         logger.notice(
             "responder started",

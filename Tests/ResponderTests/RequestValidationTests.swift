@@ -84,10 +84,13 @@ import WebCore
         #expect(harness.send(request).status == 400)
     }
 
-    @Test func tooDeepJSONIs400() throws {
+    /// Well-formed but over `MAX_JSON_DEPTH`: a limit (413), like a body over `MAX_BODY_BYTES`.
+    @Test func tooDeepJSONIs413() throws {
         let harness = try Harness()
         let body = #"{"a":"# + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + "}"
-        #expect(harness.json("/session", body).status == 400)
+        #expect(harness.json("/session", body).status == 413)
+        // Broken and deep: the depth limit answers first, before the parser reads the rest.
+        #expect(harness.json("/session", #"{"a":"# + String(repeating: "[", count: 40)).status == 413)
     }
 
     @Test(arguments: ["key=%zz&value=1", "key=a&value=%4", "key=a&value=%", "key=%FF&value=1", "key=a&value=%ED%A0%80"])

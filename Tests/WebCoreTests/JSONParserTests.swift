@@ -166,7 +166,9 @@ import WebCore
         let ok = "[" + Array(repeating: "0", count: 1000).joined(separator: ",") + "]"
         let over = "[" + Array(repeating: "0", count: 1001).joined(separator: ",") + "]"
         #expect(jsonError(ok) == nil)
-        #expect(jsonError(over)?.description.contains("many") == true)
+        #expect(jsonError(over)?.description == "The JSON body has more than 1000 members.")
+        #expect(jsonError(over)?.isOverLimit == true)
+        #expect(jsonError("[1,]")?.isOverLimit == false)
     }
 
     // MARK: Numbers
