@@ -30,7 +30,7 @@ extension Application {
         case "prometheus":
             response = HTTPResponse(
                 status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
-                body: Array(figures.prometheus.utf8))
+                body: figures.prometheus)
         default:
             throw HTTPError(422, "The format must be json or prometheus.")
         }
@@ -179,42 +179,14 @@ struct StatusFigures {
         ])
     }
 
-    /// A label value escaped as the text format requires.
-    static func labelValue(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
-    }
-
-    /// The Prometheus text format 0.0.4.
-    var prometheus: String {
-        var lines: [String] = []
-        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
-            lines.append("# HELP responder_\(name) \(help)")
-            lines.append("# TYPE responder_\(name) \(type)")
-            for sample in samples { lines.append("responder_\(name)\(sample.labels) \(sample.value)") }
-        }
-        let name = Self.labelValue(services.servedBy)
-        let pool = "{pool=\"\(name)\"}"
-        metric("start_time_seconds", "gauge", "Start time of the process since the epoch.",
-            [(pool, String(Int(services.startTime.timeIntervalSince1970)))])
-        metric("accepted_requests_total", "counter", "Requests accepted.", [(pool, String(self.pool.accepted))])
-        metric("active_workers", "gauge", "Workers inside a request.", [(pool, String(self.pool.active))])
-        metric("idle_workers", "gauge", "Workers waiting for a request.", [(pool, String(max(0, self.pool.workers - self.pool.active)))])
-        metric("max_active_workers", "gauge", "Most workers busy at once.", [(pool, String(self.pool.maxActive))])
-        metric("slow_requests_total", "counter", "Requests over the slow-log time.", [(pool, String(services.metrics.slowRequests))])
-        metric("decode_failures_total", "counter", "Sessions whose data could not be decoded.", [(pool, String(services.metrics.decodeFailures))])
-        metric("session_cas_retries_total", "counter", "Session writes retried after a lost race.", [(pool, String(services.metrics.casRetries))])
-        metric("repair_copied_rows_total", "counter", "Rows anti-entropy copied between the nodes.", [(pool, String(replication.repairedRows))])
-        metric("gc_runs_total", "counter", "Garbage-collection passes run by this process.", [(pool, String(replication.gcRuns))])
-        metric("gc_deleted_rows_total", "counter", "Rows removed by garbage collection.", [(pool, String(replication.gcDeletedRows))])
-        metric("outbox_length", "gauge", "Changes queued for the other node.", [(pool, String(replication.outboxLength))])
-        metric("outbox_oldest_age_seconds", "gauge", "Age of the oldest queued change.", [(pool, String(replication.outboxOldestAgeSeconds))])
-        metric("node_up", "gauge", "1 while the node serves.", NodeName.allCases.map { node in
-            ("{pool=\"\(name)\",node=\"\(node.rawValue)\"}", services.health[node].isUsable ? "1" : "0")
-        })
-        metric("node_latency_milliseconds", "gauge", "Smoothed round trip to the node.", NodeName.allCases.map { node in
-            ("{pool=\"\(name)\",node=\"\(node.rawValue)\"}", String(services.health[node].latencyMilliseconds))
-        })
-        return lines.joined(separator: "\n") + "\n"
+    /// The Prometheus text format 0.0.4, emitted by swift-prometheus (`ResponderMetrics`).
+    var prometheus: [UInt8] {
+        services.metrics.exposition(
+            ScrapeInput(
+                startTime: services.startTime, pool: pool, replication: replication,
+                nodes: NodeName.allCases.map { node in
+                    let health = services.health[node]
+                    return (node.rawValue, health.isUsable, health.latencyMilliseconds)
+                }))
     }
 }

@@ -53,6 +53,9 @@ public final class Application {
         response.addHeader("X-Served-By", services.servedBy)
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        services.metrics.requestFinished(
+            route: Self.canonicalPath(request.path), status: response.status,
+            nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         let slow = seconds >= configuration.requestSlowlogTimeout
         if slow { services.metrics.slowRequest() }
         logger.log(

@@ -31,7 +31,7 @@ final class PagesHarness {
     init(servedBy: String = Harness.servedBy, readsServers: Bool = true, outbox: Int = 0, oldest: Int = 0) throws {
         let configuration = try ResponderConfiguration(environment: baseEnvironment)
         services = ResponderServices(
-            configuration: configuration, health: ClusterHealth(), metrics: ResponderMetrics(), servedBy: servedBy,
+            configuration: configuration, health: ClusterHealth(), metrics: ResponderMetrics(pool: servedBy), servedBy: servedBy,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             replicationFigures: { ReplicationFigures(outboxLength: outbox, outboxOldestAgeSeconds: oldest) })
         app = Application(

@@ -67,6 +67,41 @@ import WebCore
         #expect(text.contains(#"responder_node_up{pool="pool-test:9001",node="a"} 1"#))
     }
 
+    /// The value of the sample whose name and labels are `series` in a Prometheus text.
+    static func sample(_ series: String, in text: String) -> Double? {
+        for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.dropFirst(series.count + 1))
+        }
+        return nil
+    }
+
+    @Test func prometheusFollowsEventsAndFigures() throws {
+        final class Accepted: @unchecked Sendable { var count = 0 }
+        let accepted = Accepted()
+        let harness = try Harness(poolFigures: { PoolFigures(accepted: accepted.count, workers: 4) })
+        let pool = #"pool="pool-test:9001""#
+        func scrape() -> String { harness.send("GET", "/status", query: "format=prometheus").bodyText }
+        accepted.count = 5
+        let first = scrape()
+        #expect(Self.sample("responder_accepted_requests_total{\(pool)}", in: first) == 5)
+        #expect(Self.sample("responder_idle_workers{\(pool)}", in: first) == 4)
+        let indexCount = #"responder_request_duration_seconds_count{\#(pool),route="/"}"#
+        let before = Self.sample(indexCount, in: first) ?? 0
+        _ = harness.send("GET", "/")
+        _ = harness.send("GET", "/index.php")
+        _ = harness.send("GET", "/no-such-page")
+        accepted.count = 12
+        let second = scrape()
+        // Counters advance by what changed, not by what they show.
+        #expect(Self.sample("responder_accepted_requests_total{\(pool)}", in: second) == 12)
+        #expect(Self.sample(indexCount, in: second) == before + 2)
+        #expect(Self.sample(#"responder_responses_total{\#(pool),code="4xx"}"#, in: second) == 1)
+        #expect(second.contains("# TYPE responder_request_duration_seconds histogram"))
+        #expect(second.contains("# HELP responder_accepted_requests_total Requests accepted."))
+        accepted.count = 12
+        #expect(Self.sample("responder_accepted_requests_total{\(pool)}", in: scrape()) == 12)
+    }
+
     @Test func jsonFormatIsTheDefaultAndOtherFormatsAre422() throws {
         let harness = try Harness()
         #expect(harness.send("GET", "/status", query: "format=json").isJSON)

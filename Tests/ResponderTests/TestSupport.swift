@@ -149,7 +149,7 @@ final class Harness {
     ) throws {
         let configuration = try ResponderConfiguration(environment: baseEnvironment.merging(environment) { $1 })
         services = ResponderServices(
-            configuration: configuration, health: ClusterHealth(), metrics: ResponderMetrics(),
+            configuration: configuration, health: ClusterHealth(), metrics: ResponderMetrics(pool: Self.servedBy),
             servedBy: Self.servedBy, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             poolFigures: poolFigures)
         app = Application(services: services, sessions: sessions, items: items)
