@@ -86,15 +86,19 @@ public final class ClusterClient {
 
     /// Sends `statement` to every usable node at once and collects what each answered.
     /// Nodes that fail are marked down and left out; throws when none answered.
+    ///
+    /// Each node gets its own query time, counted from when the worker turns to it: a node
+    /// that hangs (or drops packets while connecting) uses up its own time only, and the other
+    /// node's answer, waiting in its socket meanwhile, is still taken. With one shared deadline
+    /// the healthy node was judged timed out too and requests failed with both nodes "down".
     func readAll(_ statement: Statement, _ values: [PostgresValue]) throws(ClusterError) -> [NodeName: PostgresResult] {
         try checkRequestDeadline()
         let nodes = usableNodes
         guard !nodes.isEmpty else { throw ClusterError(.unavailable, detail: "no node is up") }
-        let deadline = deadline()
         var sent: [NodeName] = []
         for node in nodes {
             do {
-                try link(node).send(statement, values, deadline: deadline)
+                try link(node).send(statement, values, deadline: deadline())
                 sent.append(node)
             } catch {
                 fail(link(node), error)
@@ -103,7 +107,7 @@ public final class ClusterClient {
         var results: [NodeName: PostgresResult] = [:]
         for node in sent {
             do {
-                results[node] = try link(node).receive(deadline: deadline)
+                results[node] = try link(node).receive(deadline: deadline())
             } catch {
                 fail(link(node), error)
             }
@@ -123,11 +127,10 @@ public final class ClusterClient {
         guard !nodes.isEmpty else { throw ClusterError(.unavailable, detail: "no node is up") }
         let alone = nodes.count == 1
         let chosen = alone ? (statement.outboxTwin ?? statement) : statement
-        let deadline = deadline()
         var sent: [NodeName] = []
         for node in nodes {
             do {
-                try link(node).send(chosen, values, deadline: deadline)
+                try link(node).send(chosen, values, deadline: deadline())
                 sent.append(node)
             } catch {
                 fail(link(node), error)
@@ -136,7 +139,7 @@ public final class ClusterClient {
         var results: [NodeName: PostgresResult] = [:]
         for node in sent {
             do {
-                results[node] = try link(node).receive(deadline: deadline)
+                results[node] = try link(node).receive(deadline: deadline())
             } catch {
                 fail(link(node), error)
             }

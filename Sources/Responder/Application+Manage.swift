@@ -89,7 +89,7 @@ extension Application {
             let item = try items.create(name: fields.name ?? "", content: fields.content ?? "")
             return browser ? Self.redirectToManage(.created, request) : .json(Self.json(item), status: 201)
         case "update":
-            let id = try ItemInput.id(try body.text("id"))
+            let id = try ItemInput.id(try body.idText())
             let fields = CheckedItemFields(
                 name: try body.text("name"), content: try body.text("content"), nameRequired: false)
             if browser && fields.hasErrors { return try refusedUpdate(id: id, fields) }
@@ -97,7 +97,7 @@ extension Application {
             let item = try items.update(id: id, name: fields.name, content: fields.content)
             return browser ? Self.redirectToManage(.updated, request) : .json(Self.json(item))
         case "delete":
-            let id = try ItemInput.id(try body.text("id"))
+            let id = try ItemInput.id(try body.idText())
             try items.delete(id: id)
             return browser ? Self.redirectToManage(.deleted, request) : .json(.object([("deleted", .int(id))]))
         default:

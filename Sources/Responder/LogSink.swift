@@ -50,13 +50,10 @@ public struct SinkLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(
-        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-        file: String, function: String, line: UInt
-    ) {
+    public func log(event: LogEvent) {
         var all = metadata
-        if let explicit { all.merge(explicit) { $1 } }
-        var text = "\(Self.timestamp()) \(level) \(label): \(Self.clean(message.description))"
+        if let explicit = event.metadata { all.merge(explicit) { $1 } }
+        var text = "\(Self.timestamp()) \(event.level) \(label): \(Self.clean(event.message.description))"
         for key in all.keys.sorted() {
             text += " \(key)=\(Self.clean(all[key]!.description))"
         }

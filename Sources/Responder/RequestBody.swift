@@ -61,6 +61,19 @@ public enum RequestBody: Sendable, Equatable {
         }
     }
 
+    /// The `id` field as text for `ItemInput.id`: like `text`, but a JSON number that is whole
+    /// yet too large for an integer (`99999999999999999999`) is given as digits (a well-formed id
+    /// of no item, 404), and any other number (`1.5`) as written, refused as not whole (422).
+    public func idText() throws(HTTPError) -> String? {
+        if case .json(let members) = self, case .double(let number)? = members.first(where: { $0.key == "id" })?.value {
+            if number.isFinite, number >= 1, number.rounded(.towardZero) == number {
+                return number < 9.2e18 ? String(Int64(number)) : String(repeating: "9", count: 20)
+            }
+            return String(number)
+        }
+        return try text("id")
+    }
+
     /// The names of all fields.
     public var fieldNames: [String] {
         switch self {

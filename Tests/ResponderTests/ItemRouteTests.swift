@@ -116,8 +116,16 @@ import WebCore
         #expect(asString.status == 200)
         let asFloat = harness.json("/manage", #"{"action":"update","id":\#(id).5,"name":"three"}"#)
         #expect(asFloat.status == 422)
+        #expect(asFloat.errorMessage == "The field 'id' must be a positive whole number.")
         let asBool = harness.json("/manage", #"{"action":"delete","id":true}"#)
         #expect(asBool.status == 422)
+        // Whole but past any integer: a well-formed id of no item, as in a form or a JSON string.
+        for huge in ["99999999999999999999", #""99999999999999999999""#, "1e30"] {
+            let response = harness.json("/manage", #"{"action":"delete","id":\#(huge)}"#)
+            #expect(response.status == 404, "id \(huge)")
+        }
+        #expect(harness.form("/manage", "action=delete&id=99999999999999999999").status == 404)
+        #expect(harness.items.items.count == 1)
     }
 
     @Test(arguments: ["", "create ", "CREATE", "remove", "list", "frobnicate"])
