@@ -10,8 +10,10 @@ public struct SessionStore {
 
     /// The live session with this id, or nil when it is unknown, destroyed or expired.
     public func read(id: String) throws(ClusterError) -> SessionSnapshot? {
-        let primary = client.health.primary
         let results = try client.readAll(.sessionRead, [.text(id), .int(client.configuration.sessionLifetime)])
+        // The primary after the read: a node that failed to answer it is down by now, and the
+        // write must be decided by the node that did answer.
+        let primary = client.health.primary
         var newest: (version: SessionSnapshot.Version, result: PostgresResult)?
         var primaryVersion: SessionSnapshot.Version?
         for (node, result) in results where result.rowCount == 1 {

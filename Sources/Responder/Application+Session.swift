@@ -24,7 +24,8 @@ extension Application {
     func withSession(
         _ request: HTTPRequest, change: (inout PHPSessionData) throws(HTTPError) -> Void = { _ throws(HTTPError) in }
     ) throws -> ActiveSession {
-        let deadline = ContinuousClock.now + conflictWindow
+        var deadline = ContinuousClock.now + conflictWindow
+        var failoversLeft = 1
         var candidate = cookieSessionID(request)
         while true {
             guard let id = candidate, let snapshot = try sessions.read(id: id) else { break }
@@ -43,6 +44,14 @@ extension Application {
             try checkSize(encoded)
             if try sessions.write(snapshot, data: encoded) {
                 return ActiveSession(id: id, data: data, isNew: false)
+            }
+            if !services.health[snapshot.primary].isUsable, failoversLeft > 0 {
+                // Not a lost race: the primary fell away during the write (its query time is
+                // spent). The other node decides now, with a window of its own.
+                failoversLeft -= 1
+                deadline = ContinuousClock.now + conflictWindow
+                candidate = id
+                continue
             }
             services.metrics.casRetry()
             guard ContinuousClock.now < deadline else {

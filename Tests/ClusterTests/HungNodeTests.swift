@@ -30,10 +30,17 @@ struct HungNodeTests {
         defer { resume() }
 
         let started = ContinuousClock.now
-        #expect(try store.read(id: id)?.data == data)
+        let snapshot = try #require(try store.read(id: id))
+        #expect(snapshot.data == data)
         #expect(ContinuousClock.now - started < .milliseconds(3500), "one query time (2 s), not more")
         #expect(client.health[hung].state == .down)
         #expect(client.health[hung.other].state == .up, "the node that answered is not blamed")
+        // The write is decided by the node that answered, at once: no lost race to retry.
+        #expect(snapshot.primary == hung.other)
+        #expect(try store.write(snapshot, data: Array("n|i:2;".utf8)))
+        #expect(
+            try TestCluster.scalar(hung.other, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)])
+                == "n|i:2;")
     }
 
     @Test(arguments: [NodeName.a, .b])
