@@ -338,9 +338,12 @@ class Run:
         w.seq += 1
         a = self.send(w, "create", "POST", "/manage", {"action": "create", "name": name, "content": content})
         if not a.ok:
-            # Refused (an answer): it must have changed nothing. No answer: it may have happened.
+            # Refused by a pool (an answer): it must have changed nothing. No answer, or a front
+            # end's own 502/504 (no X-Served-By: the pool failed while it held the request): it
+            # may have happened.
+            pool_failed = not a.header("X-Served-By") and a.status in (502, 504)
             with self.ledger.lock:
-                self.ledger.failed_creates[name] = a.status
+                self.ledger.failed_creates[name] = 0 if pool_failed else a.status
             return
         j = a.json()
         if a.status != 201 or not isinstance(j, dict) or not isinstance(j.get("id"), int):
