@@ -1,129 +1,11 @@
-/// Mustache templates and the stylesheet, compiled into the binary so a copied binary is complete.
-///
-/// Every page renders `{{#page}}…{{/page}}` over a `PageContext`, so the layout finds `stylesheet`
-/// below the page's own fields. `{{value}}` is always escaped; no template uses `{{{…}}}` or `{{&…}}`.
+/// The Mustache templates of the manage and error pages (the part inside `PageLayout`), and the
+/// stylesheet, compiled into the binary so a copied binary is complete. The index page is
+/// written with `HTMLWriter` (`IndexPage`). `{{value}}` is always escaped; no template uses
+/// `{{{…}}}` or `{{&…}}`.
 enum PageTemplates {
-    static let all: [(String, String)] = [
-        ("head", head), ("foot", foot), ("index", index), ("manage", manage), ("item-form", itemForm),
-        ("error", error),
-    ]
-
-    static let head = """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="color-scheme" content="light dark">
-        <title>{{title}} · Session cluster</title>
-        <link rel="icon" href="data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/svg'%20viewBox='0%200%2032%2032'%3E%3Crect%20width='32'%20height='32'%20rx='7'%20fill='%231d4ed8'/%3E%3Ccircle%20cx='11'%20cy='16'%20r='5'%20fill='%23fff'/%3E%3Ccircle%20cx='21'%20cy='16'%20r='5'%20fill='%23fff'%20fill-opacity='.65'/%3E%3C/svg%3E">
-        <link rel="stylesheet" href="{{stylesheet}}">
-        </head>
-        <body>
-        <a class="skip" href="#main">Skip to content</a>
-        <header class="bar"><a class="brand" href="/">Session cluster</a>
-        <nav aria-label="Main"><a href="/"{{#onIndex}} aria-current="page"{{/onIndex}}>Session</a>
-        <a href="/manage"{{#onManage}} aria-current="page"{{/onManage}}>Items</a></nav></header>
-        <main id="main">
-
-        """
-
-    static let foot = """
-        </main>
-        <footer class="bar">{{#servedBy}}<span>Served by <strong>{{servedBy}}</strong></span>{{/servedBy}}
-        <span>Sessions and items on two PostgreSQL nodes</span></footer>
-        </body>
-        </html>
-
-        """
-
-    static let index = """
-        {{#page}}
-        {{> head}}
-        <h1>Your session</h1>
-        <dl class="stats">
-        <div><dt>Visits</dt><dd><strong id="visits">{{visits}}</strong></dd></div>
-        <div><dt>This request was served by</dt><dd><strong id="served-by">{{servedBy}}</strong></dd></div>
-        <div><dt>Pools that served this session</dt><dd><strong id="pool-count">{{sessionPoolCount}}</strong></dd></div>
-        </dl>
-        <p class="pool-names">Seen by this session: <span id="session-pools">{{#sessionPools}}<span class="tag">{{.}}</span> {{/sessionPools}}</span></p>
-        <div class="grid">
-        <div class="column">
-        <section class="card" aria-labelledby="values-title">
-        <h2 id="values-title">Session values</h2>
-        {{#hasValues}}
-        <table id="values">
-        <thead><tr><th scope="col">Key</th><th scope="col">Value</th><th scope="col"><span class="visually-hidden">Remove</span></th></tr></thead>
-        <tbody>
-        {{#values}}
-        <tr><th scope="row" class="wrap"><code>{{key}}</code></th><td class="value wrap">{{value}}</td>
-        <td class="actions">{{#removable}}<form method="post" action="/session"><input type="hidden" name="action" value="remove"><input type="hidden" name="key" value="{{key}}"><button type="submit" class="secondary" aria-label="Remove {{key}}">Remove</button></form>{{/removable}}</td></tr>
-        {{/values}}
-        </tbody>
-        </table>
-        {{/hasValues}}
-        {{^hasValues}}
-        <p class="muted" id="values">No values yet: add one below.</p>
-        {{/hasValues}}
-        <h3>Add or change a value</h3>
-        <form method="post" action="/session" class="fields" id="set-value">
-        <div class="field"><label for="key">Key</label>
-        <input id="key" name="key" required maxlength="128" pattern="[A-Za-z0-9_.\\-]+" autocomplete="off" list="known-keys" aria-describedby="key-hint">
-        <small id="key-hint">Letters, digits, <code>_</code> <code>.</code> <code>-</code>. An existing key is replaced.</small></div>
-        <div class="field"><label for="value">Value</label>
-        <input id="value" name="value" autocomplete="off"></div>
-        <div class="field submit"><button type="submit">Save value</button></div>
-        </form>
-        <datalist id="known-keys">{{#values}}{{#removable}}<option value="{{key}}"></option>{{/removable}}{{/values}}</datalist>
-        </section>
-        </div>
-        <div class="column">
-        <section class="card" aria-labelledby="nodes-title">
-        <h2 id="nodes-title">Database nodes</h2>
-        <table id="nodes">
-        <thead><tr><th scope="col">Node</th><th scope="col">State</th><th scope="col">Latency</th></tr></thead>
-        <tbody>
-        {{#nodes}}
-        <tr><th scope="row">Node {{name}}</th><td><span class="state {{#isUp}}up{{/isUp}}{{^isUp}}down{{/isUp}}">{{state}}</span></td><td>{{#isUp}}{{latency}} ms{{/isUp}}{{^isUp}}<span class="muted">not reached</span>{{/isUp}}</td></tr>
-        {{/nodes}}
-        </tbody>
-        </table>
-        <p id="queued">Changes queued for a node that was away: <strong>{{queuedChanges}}</strong>{{#hasQueue}}, the oldest {{oldestQueuedSeconds}} s old{{/hasQueue}}.</p>
-        </section>
-        <section class="card" aria-labelledby="session-title">
-        <h2 id="session-title">Session id</h2>
-        <p>Fingerprint: <code id="fingerprint">{{fingerprint}}</code>. It is a hash of the id, which stays in an HttpOnly cookie.</p>
-        <div class="buttons">
-        <form method="post" action="/session/regenerate"><button type="submit" id="regenerate">New session id</button></form>
-        <form method="post" action="/session"><input type="hidden" name="action" value="destroy"><button type="submit" class="danger" id="destroy">End session</button></form>
-        </div>
-        <p class="muted">A new id keeps the values; ending the session removes it from both nodes.</p>
-        </section>
-        </div>
-        </div>
-        <section class="card" aria-labelledby="pools-title">
-        <h2 id="pools-title">Responder pools</h2>
-        {{#hasPools}}
-        <table id="pools" class="collapse">
-        <thead><tr><th scope="col">Pool</th><th scope="col">Address</th><th scope="col">State</th><th scope="col">Last seen</th><th scope="col">This session</th></tr></thead>
-        <tbody>
-        {{#pools}}
-        <tr{{#isThisPool}} class="current"{{/isThisPool}}><th scope="row" class="wrap">{{name}}{{#isThisPool}} <small>(this page)</small>{{/isThisPool}}</th><td data-label="Address">{{address}}</td><td data-label="State"><span class="state {{#isActive}}up{{/isActive}}{{^isActive}}down{{/isActive}}">{{state}}</span></td><td data-label="Last seen">{{#hasLastSeen}}<time datetime="{{lastSeen}}">{{lastSeenText}}</time>{{/hasLastSeen}}</td><td data-label="This session">{{#servedThisSession}}served it{{/servedThisSession}}{{^servedThisSession}}<span class="muted">not yet</span>{{/servedThisSession}}</td></tr>
-        {{/pools}}
-        </tbody>
-        </table>
-        {{/hasPools}}
-        {{#poolsNote}}
-        <p class="muted">{{.}}</p>
-        {{/poolsNote}}
-        </section>
-        {{> foot}}
-        {{/page}}
-        """
+    static let all: [(String, String)] = [("manage", manage), ("item-form", itemForm), ("error", error)]
 
     static let manage = """
-        {{#page}}
-        {{> head}}
         {{#isList}}
         <h1>Items</h1>
         {{#notice}}
@@ -186,8 +68,6 @@ enum PageTemplates {
         </section>
         {{/target}}
         {{/isConfirmDelete}}
-        {{> foot}}
-        {{/page}}
         """
 
     /// The create or edit form of one item; the user's input and the messages stay after a refusal.
@@ -226,13 +106,10 @@ enum PageTemplates {
         """
 
     static let error = """
-        {{#page}}
-        {{> head}}
         <h1>{{title}}</h1>
         <p class="lead">{{message}}</p>
         <p><a href="/">Back to your session</a> or <a href="/manage">the items</a>.</p>
-        {{> foot}}
-        {{/page}}
+
         """
 
     static let stylesheet = """

@@ -9,7 +9,7 @@ struct DisplayValue {
     let value: String
 }
 
-/// What the index page shows. Every field is plain text: the templates escape it.
+/// What the index page shows. Every field is plain text: `IndexPage` escapes it.
 struct IndexView {
     /// One database node.
     struct Node {
@@ -17,6 +17,13 @@ struct IndexView {
         let state: String
         let latency: String
         let isUp: Bool
+
+        init(name: String, state: String, latency: String, isUp: Bool) {
+            self.name = name
+            self.state = state
+            self.latency = latency
+            self.isUp = isUp
+        }
     }
 
     /// One session value; `removable` when the route accepts its key.
@@ -24,6 +31,12 @@ struct IndexView {
         let key: String
         let value: String
         let removable: Bool
+
+        init(key: String, value: String, removable: Bool) {
+            self.key = key
+            self.value = value
+            self.removable = removable
+        }
     }
 
     /// One responder pool, from the `servers` table or this process alone.
@@ -39,10 +52,24 @@ struct IndexView {
         let isThisPool: Bool
         /// Named in the session's `served_by_pools`.
         let servedThisSession: Bool
+
+        init(
+            name: String, address: String, state: String, isActive: Bool, lastSeen: String, lastSeenText: String,
+            hasLastSeen: Bool, isThisPool: Bool, servedThisSession: Bool
+        ) {
+            self.name = name
+            self.address = address
+            self.state = state
+            self.isActive = isActive
+            self.lastSeen = lastSeen
+            self.lastSeenText = lastSeenText
+            self.hasLastSeen = hasLastSeen
+            self.isThisPool = isThisPool
+            self.servedThisSession = servedThisSession
+        }
     }
 
     let title = "Your session"
-    let onIndex = true
     let servedBy: String
     let visits: Int64
     /// A short, non-reversible tag of the session id: it changes when the id does.
@@ -59,6 +86,27 @@ struct IndexView {
     let hasPools: Bool
     /// Why the list of pools is short or missing, when it is.
     let poolsNote: String?
+
+    init(
+        servedBy: String, visits: Int64, fingerprint: String, sessionPools: [String], sessionPoolCount: Int,
+        nodes: [Node], queuedChanges: Int, oldestQueuedSeconds: Int, hasQueue: Bool, values: [Value],
+        hasValues: Bool, pools: [Pool], hasPools: Bool, poolsNote: String?
+    ) {
+        self.servedBy = servedBy
+        self.visits = visits
+        self.fingerprint = fingerprint
+        self.sessionPools = sessionPools
+        self.sessionPoolCount = sessionPoolCount
+        self.nodes = nodes
+        self.queuedChanges = queuedChanges
+        self.oldestQueuedSeconds = oldestQueuedSeconds
+        self.hasQueue = hasQueue
+        self.values = values
+        self.hasValues = hasValues
+        self.pools = pools
+        self.hasPools = hasPools
+        self.poolsNote = poolsNote
+    }
 }
 
 /// The form of one item, as typed: kept with its messages when the server refused it.
@@ -129,28 +177,37 @@ public struct Pages: Sendable {
     ]
 
     /// A page as a response: the security headers, and `no-store` since every page shows live state.
-    private func page(_ template: String, _ context: Any, status: Int = 200) -> HTTPResponse {
-        var response = HTTPResponse.html(render(template, context), status: status)
+    private func page(_ html: String, status: Int = 200) -> HTTPResponse {
+        var response = HTTPResponse.html(html, status: status)
         for (name, value) in Self.securityHeaders { response.addHeader(name, value) }
         response.addHeader("Cache-Control", "no-store")
         return response
     }
 
-    private func render(_ template: String, _ context: Any) -> String {
-        library.render(PageContext(page: context), withTemplate: template) ?? ""
+    /// A Mustache template inside the layout.
+    private func render(_ template: String, _ context: Any, title: String, section: PageLayout.Section, servedBy: String?)
+        -> String
+    {
+        var head = HTMLWriter()
+        PageLayout.head(&head, title: title, section: section)
+        var foot = HTMLWriter(capacity: 256)
+        PageLayout.foot(&foot, servedBy: servedBy)
+        return head.string + (library.render(context, withTemplate: template) ?? "") + foot.string
     }
 
     func index(_ view: IndexView) -> HTTPResponse {
-        page("index", view)
+        page(IndexPage.render(view))
     }
 
     func manage(_ view: ManageView, servedBy: String, status: Int = 200) -> HTTPResponse {
-        page("manage", ManageContext(view, servedBy: servedBy), status: status)
+        let context = ManageContext(view, servedBy: servedBy)
+        return page(render("manage", context, title: context.title, section: .manage, servedBy: servedBy), status: status)
     }
 
     /// A small HTML error page.
     func error(status: Int, message: String) -> String {
-        render("error", ErrorContext(title: "\(status) \(HTTPResponse.reason(status))", message: message))
+        let title = "\(status) \(HTTPResponse.reason(status))"
+        return render("error", ErrorContext(title: title, message: message), title: title, section: .other, servedBy: nil)
     }
 
     /// The stylesheet, cacheable, with `304` for a matching `If-None-Match`.
@@ -179,29 +236,39 @@ public struct Pages: Sendable {
     }
 }
 
-/// What every template sees besides its page: `{{page.…}}` and the layout's fields.
-struct PageContext {
-    let page: Any
-    let stylesheet = Pages.stylesheetPath
-}
-
-struct ErrorContext {
+final class ErrorContext {
     let title: String
     let message: String
+
+    init(title: String, message: String) {
+        self.title = title
+        self.message = message
+    }
 }
 
 /// The manage page as its template reads it: flags instead of an enum, text instead of numbers.
-struct ManageContext {
-    struct Row {
+/// Classes: swift-mustache casts the object of every lookup to its protocols, and casting a
+/// struct copies it (retaining every field) each time.
+final class ManageContext {
+    final class Row {
         let id: String
         let name: String
         let excerpt: String
         let hasContent: Bool
         let updatedAt: String
         let updatedText: String
+
+        init(id: String, name: String, excerpt: String, hasContent: Bool, updatedAt: String, updatedText: String) {
+            self.id = id
+            self.name = name
+            self.excerpt = excerpt
+            self.hasContent = hasContent
+            self.updatedAt = updatedAt
+            self.updatedText = updatedText
+        }
     }
 
-    struct Form {
+    final class Form {
         let isNew: Bool
         let id: String
         let name: String
@@ -210,10 +277,23 @@ struct ManageContext {
         let contentError: String?
         let hasErrors: Bool
         let headingID: String
+
+        init(
+            isNew: Bool, id: String, name: String, content: String, nameError: String?, contentError: String?,
+            hasErrors: Bool, headingID: String
+        ) {
+            self.isNew = isNew
+            self.id = id
+            self.name = name
+            self.content = content
+            self.nameError = nameError
+            self.contentError = contentError
+            self.hasErrors = hasErrors
+            self.headingID = headingID
+        }
     }
 
     let title: String
-    let onManage = true
     let servedBy: String
     let notice: String?
     let isList: Bool

@@ -25,24 +25,7 @@ import Testing
 
     static let item = Item(id: 7, name: "Seven <b>", content: "text", updatedAt: "2026-11-26T19:00:00Z")
 
-    @Test func indexViewAndItsParts() {
-        let node = IndexView.Node(name: "a", state: "up", latency: "1.2 ms", isUp: true)
-        let value = IndexView.Value(key: "colour", value: "blue", removable: true)
-        let pool = IndexView.Pool(
-            name: "pool-1", address: "127.0.0.1:9001", state: "active", isActive: true,
-            lastSeen: "2026-11-26T19:00:00Z", lastSeenText: "2026-11-26 19:00 UTC", hasLastSeen: true,
-            isThisPool: true, servedThisSession: false)
-        for poolsNote in [nil, "a note"] {
-            let view = IndexView(
-                servedBy: "pool-1", visits: 3, fingerprint: "abc", sessionPools: ["pool-1"], sessionPoolCount: 1,
-                nodes: [node], queuedChanges: 2, oldestQueuedSeconds: 4, hasQueue: true, values: [value],
-                hasValues: true, pools: [pool], hasPools: true, poolsNote: poolsNote)
-            Self.expectMatchesReflection(view)
-            Self.expectMatchesReflection(PageContext(page: view))
-        }
-        Self.expectMatchesReflection(node)
-        Self.expectMatchesReflection(value)
-        Self.expectMatchesReflection(pool)
+    @Test func errorContext() {
         Self.expectMatchesReflection(ErrorContext(title: "404 Not Found", message: "No such page."))
     }
 
