@@ -55,7 +55,7 @@ extension Application {
             let state = Self.contractState(health.state)
             return IndexView.Node(
                 name: name.rawValue.uppercased(), state: state,
-                latency: String(format: "%.1f", health.latencyMilliseconds), isUp: state == "up")
+                latency: Self.decimal(health.latencyMilliseconds, places: 1), isUp: state == "up")
         }
         let serverKept: Set<String> = [SessionKey.visits]
         let values = SessionCodec.displayValues(session.data).filter { !serverKept.contains($0.key) }.map { value in

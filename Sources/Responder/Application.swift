@@ -92,11 +92,19 @@ public final class Application {
         return response
     }
 
-    /// Seconds as milliseconds with two decimals (`12.34`), without `String(format:)`.
-    static func milliseconds(_ seconds: Double) -> String {
-        let hundredths = Int((max(0, seconds) * 100_000).rounded())
-        let fraction = hundredths % 100
-        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    /// Seconds as milliseconds with two decimals (`12.34`).
+    static func milliseconds(_ seconds: Double) -> String { decimal(seconds * 1000, places: 2) }
+
+    /// A non-negative number with `places` decimals, rounded half to even as printf does, without `String(format:)` (which
+    /// goes through Foundation's formatter: measurable on every request).
+    static func decimal(_ value: Double, places: Int) -> String {
+        var scale = 1
+        for _ in 0..<places { scale *= 10 }
+        guard value.isFinite, value * Double(scale) < 9e18 else { return value.isFinite ? String(value) : "0" }
+        let scaled = Int((max(0, value) * Double(scale)).rounded(.toNearestOrEven))
+        guard places > 0 else { return String(scaled) }
+        let fraction = String(scaled % scale)
+        return "\(scaled / scale)." + String(repeating: "0", count: places - fraction.count) + fraction
     }
 
     /// A path cut short and stripped of control characters, for the log.

