@@ -37,6 +37,10 @@ public final class FastCGIServer: Sendable {
     /// The socket spawn-fcgi hands over is file descriptor 0.
     public static let inheritedSocket: Int32 = 0
 
+    /// The answer to a request that came without CGI parameters.
+    static let noParameters = HTTPResponse.json(
+        .object([("error", .string("The request came without its parameters."))]), status: 400)
+
     public init(listenSocket: Int32, workers: Int, maxBodyBytes: Int, logger: Logger) {
         self.listenSocket = listenSocket
         self.workerCount = workers
@@ -151,6 +155,15 @@ public final class FastCGIServer: Sendable {
             }
             statistics.begin()
             let parameters = request.parameters()
+            guard parameters["REQUEST_METHOD"] != nil else {
+                // A request its front end aborted before sending any parameter (HAProxy does so
+                // with a path it cannot encode): nothing to serve, and never a default `GET /`.
+                logger.info("refused a request without CGI parameters", metadata: ["worker": "\(index)"])
+                request.write(Self.noParameters, includeBody: true)
+                FCGX_Finish_r(raw)
+                statistics.end()
+                continue
+            }
             let httpRequest = HTTPRequest.fromCGI(
                 parameters: parameters, readBody: { request.readBody(upTo: $0) },
                 discardBody: { request.discardBody(upTo: $0) }, maxBodyBytes: maxBodyBytes)

@@ -77,6 +77,33 @@ for kind in garbage truncated huge-param slow-params; do
     assert_eq 200 "$STATUS" "pool 1 answers during a '$kind' connection"
 done
 
+# A request without any CGI parameter (HAProxy sends one when it aborts a request it cannot
+# encode): refused with 400, never served as a default GET / that would start a session.
+sessions_before=$(psql_a "SELECT count(*) FROM php_session")
+answer=$(python3 - "$BIND_HOST" "$port" <<'PY'
+import socket, struct, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+def record(kind, content):
+    return struct.pack(">BBHHBx", 1, kind, 1, len(content), 0) + content
+s.sendall(record(1, struct.pack(">HB5x", 1, 0)) + record(4, b"") + record(5, b""))
+out = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    out += chunk
+stdout, i = b"", 0
+while i + 8 <= len(out):
+    kind, length, padding = out[i + 1], struct.unpack(">H", out[i + 4:i + 6])[0], out[i + 6]
+    if kind == 6:
+        stdout += out[i + 8:i + 8 + length]
+    i += 8 + length + padding
+print(stdout.split(b"\r\n")[0].decode("latin-1"))
+PY
+)
+assert_eq "Status: 400 Bad Request" "$answer" "a request without parameters is refused"
+assert_eq "$sessions_before" "$(psql_a "SELECT count(*) FROM php_session")" "and starts no session"
+
 # The stalled connections are dropped after the idle timeout (10 s) and the
 # process is still the same one.
 wait
