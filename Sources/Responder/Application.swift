@@ -58,6 +58,9 @@ public final class Application {
             nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         let slow = seconds >= configuration.requestSlowlogTimeout
         if slow { services.metrics.slowRequest() }
+        // A passing health check (HAProxy asks every second) is not logged, as php-fpm's
+        // `access.suppress_path` does for its ping path; a failing or slow one is.
+        if response.status == 200 && !slow && Self.canonicalPath(request.path) == "/health" { return response }
         logger.log(
             level: slow ? .warning : .info, slow ? "slow request" : "request",
             metadata: [

@@ -1,5 +1,8 @@
+import Cluster
 import Foundation
+import Logging
 import Testing
+import WebCore
 
 @testable import Responder
 
@@ -38,6 +41,31 @@ import Testing
         for odd in ["", "2026-11-26", "2026-11-26T19:0Z", "T19:00:00Z x", "2026-11-26T19:00:00", "aTbT19:00:00Z"] {
             #expect(Pages.readableTime(odd) == odd)
         }
+    }
+
+    /// One line per request, except a passing health check; never the session id.
+    @Test func requestLinesSkipOnlyPassingHealthChecks() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sink = try LogSink(path: path)
+        let configuration = try ResponderConfiguration(environment: baseEnvironment)
+        let services = ResponderServices(
+            configuration: configuration, health: ClusterHealth(), metrics: ResponderMetrics(pool: "p"),
+            servedBy: "p", logger: Logger(label: "test", factory: { SinkLogHandler(label: $0, sink: sink) }))
+        let app = Application(services: services, sessions: MemorySessionBackend(), items: MemoryItemBackend())
+        #expect(app.respond(to: HTTPRequest(method: "GET", path: "/health")).status == 200)
+        let session = app.respond(to: HTTPRequest(method: "GET", path: "/session"))
+        let id = try #require(session.sessionCookieID)
+        services.health.a.recordFailure("refused")
+        services.health.b.recordFailure("refused")
+        #expect(app.respond(to: HTTPRequest(method: "GET", path: "/health")).status == 503)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").filter {
+            $0.contains(" request ") || $0.contains(": request")
+        }
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.first?.contains("http.path=/session") == true)
+        #expect(lines.last?.contains("http.path=/health") == true && lines.last?.contains("http.status=503") == true)
+        #expect(!lines.contains { $0.contains(id) })
     }
 
     @Test func controlCharactersNeverReachALine() {
