@@ -51,6 +51,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        /// Fuzz targets for the parsers of hostile input (Tests/Fuzz/run); the driver replays files when
+        /// built without `-sanitize=fuzzer`.
+        .target(name: "FuzzChecks", dependencies: ["WebCore", "PHPSession"], path: "Tests/Fuzz/Checks"),
+        .executableTarget(name: "fuzz", dependencies: ["FuzzChecks"], path: "Tests/Fuzz/Driver"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzChecks"], path: "Tests/Fuzz/RegressionTests"),
         .testTarget(name: "WebCoreTests", dependencies: ["WebCore"]),
         .testTarget(name: "PHPSessionTests", dependencies: ["PHPSession", "WebCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ResponderTests", dependencies: ["Responder", "WebCore", "PHPSession", "Cluster"]),

@@ -25,14 +25,16 @@ extension HTTPRequest {
         request.headers = headers
 
         let uri = parameters["REQUEST_URI"] ?? ((parameters["SCRIPT_NAME"] ?? "/") + (parameters["PATH_INFO"] ?? ""))
-        let target = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        // Cut at the first `?` byte: a `?` followed by a combining mark is one `Character`.
+        let target = Array(uri.utf8)
+        let question = target.firstIndex(of: UInt8(ascii: "?"))
         do {
-            let pathText = target.first.map(String.init) ?? "/"
-            request.path = try PercentDecoding.decode(Array(pathText.utf8), plusAsSpace: false)
+            request.path = try PercentDecoding.decode(target[..<(question ?? target.count)], plusAsSpace: false)
         } catch {
             request.bodyProblem = .malformedTarget
         }
-        request.query = parameters["QUERY_STRING"] ?? (target.count > 1 ? String(target[1]) : "")
+        request.query =
+            parameters["QUERY_STRING"] ?? question.map { String(decoding: target[($0 + 1)...], as: UTF8.self) } ?? ""
         let https = parameters["HTTPS"]?.lowercased()
         request.isHTTPS = https == "on" || https == "1" || headers["x-forwarded-proto"]?.lowercased() == "https"
 

@@ -44,8 +44,9 @@ public struct HTTPRequest: Sendable {
     /// The media type of the body, lower-cased, without parameters (`application/json`).
     public var mediaType: String? {
         guard let value = headers["content-type"] else { return nil }
-        let type = value.split(separator: ";", maxSplits: 1).first.map(String.init) ?? value
-        let trimmed = type.trimmingASCIIWhitespace().lowercased()
+        // Up to the first `;` scalar: a `;` followed by a combining mark is one `Character`.
+        let end = value.unicodeScalars.firstIndex(of: ";") ?? value.endIndex
+        let trimmed = value[..<end].trimmingASCIIWhitespace().lowercased()
         return trimmed.isEmpty ? nil : trimmed
     }
 

@@ -9,6 +9,13 @@ import WebCore
         return HTTPRequest(method: "POST", path: "/manage", headers: headers)
     }
 
+    /// Found by fuzzing: an empty type before `;`, and a `;` followed by a combining mark.
+    @Test func mediaTypeEndsAtTheFirstSemicolonByte() {
+        #expect(request(contentType: ";").mediaType == nil)
+        #expect(request(contentType: ";charset=utf-8").mediaType == nil)
+        #expect(request(contentType: "application/json;\u{301}charset=utf-8").mediaType == "application/json")
+    }
+
     @Test func mediaTypeIsLowerCasedWithoutParameters() {
         #expect(request(contentType: "Application/JSON; charset=UTF-8").mediaType == "application/json")
         #expect(

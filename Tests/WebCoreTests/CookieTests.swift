@@ -10,6 +10,12 @@ import WebCore
         #expect(pairs("a=1; b=2;c=3") == ["a=1", "b=2", "c=3"])
     }
 
+    /// Found by fuzzing: a `;` or `=` followed by a combining mark is one Swift `Character`.
+    @Test func separatorsAreBytesNotCharacters() {
+        #expect(pairs("a=1;\u{301}b=2") == ["a=1", "\u{301}b=2"])
+        #expect(pairs("PHPSESSID=\u{301}abc") == ["PHPSESSID=\u{301}abc"])
+    }
+
     @Test func spacesAndTabsAroundNamesAndValuesAreTrimmed() {
         #expect(pairs("  a = 1 ;\tb=\t2\t") == ["a=1", "b=2"])
     }
