@@ -116,11 +116,9 @@ enum IndexPage {
         for node in view.nodes {
             html.markup("<tr><th scope=\"row\">Node ")
             html.text(node.name)
-            html.markup("</th><td><span class=\"state ")
-            html.markup(node.isUp ? "up" : "down")
-            html.markup("\">")
-            html.text(node.state)
-            html.markup("</span></td><td>")
+            html.markup("</th><td>")
+            stateBadge(&html, up: node.isUp, node.state)
+            html.markup("</td><td>")
             if node.isUp {
                 html.text(node.latency)
                 html.markup(" ms")
@@ -165,6 +163,13 @@ enum IndexPage {
         html.markup("</section>\n")
         PageLayout.foot(&html, servedBy: view.servedBy)
         return html.string
+    }
+
+    /// `<span class="state up">text</span>` (or `down`).
+    private static func stateBadge(_ html: inout HTMLWriter, up: Bool, _ text: String) {
+        html.markup(up ? "<span class=\"state up\">" : "<span class=\"state down\">")
+        html.text(text)
+        html.markup("</span>")
     }
 
     private static func values(_ html: inout HTMLWriter, _ view: IndexView) {
@@ -216,11 +221,9 @@ enum IndexPage {
                 html.markup(" <small>(this page)</small>", if: pool.isThisPool)
                 html.markup("</th><td data-label=\"Address\">")
                 html.text(pool.address)
-                html.markup("</td><td data-label=\"State\"><span class=\"state ")
-                html.markup(pool.isActive ? "up" : "down")
-                html.markup("\">")
-                html.text(pool.state)
-                html.markup("</span></td><td data-label=\"Last seen\">")
+                html.markup("</td><td data-label=\"State\">")
+                stateBadge(&html, up: pool.isActive, pool.state)
+                html.markup("</td><td data-label=\"Last seen\">")
                 if pool.hasLastSeen {
                     html.markup("<time datetime=\"")
                     html.text(pool.lastSeen)

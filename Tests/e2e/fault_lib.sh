@@ -197,3 +197,27 @@ caught_up_within() {
         sleep 0.1
     done
 }
+
+# served_by_pool URL NAME: one of the next few requests to URL/health is served by NAME.
+served_by_pool() {
+    local k
+    for ((k = 0; k < POOL_COUNT * 2; k++)); do
+        do_curl "$1/health"
+        [ "$(header X-Served-By)" = "$2" ] && return 0
+    done
+    return 1
+}
+
+# Loads running in the background, by front end (LOAD_PIDS[haproxy]=PID); stop_loads ends them
+# (it also runs when the test ends) and leaves $E2E_TMP/stop for loads that watch for it.
+declare -A LOAD_PIDS=()
+stop_loads() {
+    local front
+    touch "$E2E_TMP/stop"
+    for front in "${!LOAD_PIDS[@]}"; do
+        kill -TERM "${LOAD_PIDS[$front]}" 2>/dev/null
+        wait "${LOAD_PIDS[$front]}" 2>/dev/null
+    done
+    LOAD_PIDS=()
+}
+at_exit stop_loads

@@ -17,16 +17,6 @@ KILL_AT=3
 # shellcheck source=Tests/e2e/fault_lib.sh
 source "$E2E_DIR/fault_lib.sh"
 
-# served_by_pool NAME: one of the next few requests through HAProxy is served by NAME.
-served_by_pool() {
-    local k
-    for ((k = 0; k < POOL_COUNT * 2; k++)); do
-        do_curl "$E2E_HAPROXY/health"
-        [ "$(header X-Served-By)" = "$1" ] && return 0
-    done
-    return 1
-}
-
 # ---------------------------------------------------------------- the test
 
 if ! poll 10 cluster_healthy; then
@@ -59,7 +49,7 @@ verify_ledger 10 "both nodes identical and every acknowledged write on both" \
 note "starting pool $POOL"
 cluster start-pool "$POOL" || fail "deploy/cluster start-pool $POOL"
 assert_eq up "$(part_state pool "$POOL")" "deploy/cluster status shows pool $POOL up again"
-if poll 10 served_by_pool "pool-$POOL"; then
+if poll 10 served_by_pool "$E2E_HAPROXY" "pool-$POOL"; then
     pass "HAProxy sends requests to pool $POOL again"
 else
     fail "HAProxy does not send requests to pool $POOL within 10 s of its start"

@@ -27,18 +27,6 @@ declare -A MAX_FAILURES=([haproxy]=0 [nginx]=$((THREADS[nginx] * POOL_COUNT)) [l
 # shellcheck source=Tests/e2e/fault_lib.sh
 source "$E2E_DIR/fault_lib.sh"
 
-declare -A LOAD_PIDS=()
-stop_loads() {
-    local front
-    touch "$E2E_TMP/stop"
-    for front in "${!LOAD_PIDS[@]}"; do
-        kill -TERM "${LOAD_PIDS[$front]}" 2>/dev/null
-        wait "${LOAD_PIDS[$front]}" 2>/dev/null
-    done
-    LOAD_PIDS=()
-}
-at_exit stop_loads
-
 # haproxy_ready_all: every pool back to "ready" in HAProxy (after a restart-pools that failed).
 haproxy_ready_all() {
     local n
@@ -50,16 +38,6 @@ haproxy_ready_all() {
 
 # pool_pids: "pid1 pid2 ..." of the pools as `deploy/cluster status` shows them.
 pool_pids() { "$CLUSTER_SCRIPT" status 2>/dev/null | awk '$1 == "pool" { sub(/^pid=/, "", $4); printf "%s ", $4 }'; }
-
-# served_by_pool NAME: one of the next few requests through HAProxy is served by NAME.
-served_by_pool() {
-    local k
-    for ((k = 0; k < POOL_COUNT * 2; k++)); do
-        do_curl "$E2E_HAPROXY/health"
-        [ "$(header X-Served-By)" = "$1" ] && return 0
-    done
-    return 1
-}
 
 # ---------------------------------------------------------------- the test
 
@@ -149,7 +127,7 @@ for ((n = 1; n <= POOL_COUNT; n++)); do
     fi
     # The process that answers on the pool's port is the new one.
     assert_match "$(pool_get "$n" /status)" "\"pid\":${new}[,}]" "pool $n's /status shows its new pid $new"
-    if served_by_pool "pool-$n"; then
+    if served_by_pool "$E2E_HAPROXY" "pool-$n"; then
         pass "HAProxy sends requests to pool $n again"
     else
         fail "HAProxy does not send requests to pool $n after the restart"

@@ -31,27 +31,6 @@ FAILOVER_FRONTS=(nginx lighttpd)
 # shellcheck source=Tests/e2e/fault_lib.sh
 source "$E2E_DIR/fault_lib.sh"
 
-declare -A LOAD_PIDS=()
-stop_loads() {
-    local front
-    for front in "${!LOAD_PIDS[@]}"; do
-        kill -TERM "${LOAD_PIDS[$front]}" 2>/dev/null
-        wait "${LOAD_PIDS[$front]}" 2>/dev/null
-    done
-    LOAD_PIDS=()
-}
-at_exit stop_loads
-
-# served_by_pool URL NAME: one of the next few requests to URL is served by NAME.
-served_by_pool() {
-    local k
-    for ((k = 0; k < POOL_COUNT * 2; k++)); do
-        do_curl "$1/health"
-        [ "$(header X-Served-By)" = "$2" ] && return 0
-    done
-    return 1
-}
-
 # probe FRONT WHAT CURL-ARGS...: one request right after the kill; it must be answered with
 # success by a live pool. Counts into PROBE_FAILED[FRONT].
 declare -A PROBE_FAILED=() PROBE_SENT=()
