@@ -86,15 +86,46 @@ public final class ClusterClient {
 
     /// Sends `statement` to every usable node at once and collects what each answered.
     /// Nodes that fail are marked down and left out; throws when none answered.
+
+    func readAll(_ statement: Statement, _ values: [PostgresValue]) throws(ClusterError) -> [NodeName: PostgresResult] {
+        try checkRequestDeadline()
+        let nodes = usableNodes
+        guard !nodes.isEmpty else { throw ClusterError(.unavailable, detail: "no node is up") }
+        let results = sendAndCollect(statement, values, on: nodes)
+        try checkRequestDeadline()
+        guard !results.isEmpty else { throw ClusterError(.unavailable, detail: "no node answered") }
+        return results
+    }
+
+    /// Writes on every usable node at once. A node known to be away gets nothing; the statement's
+    /// outbox twin records the rows for it on the other node in the same statement. A node that
+    /// fails during the call is marked down and the rows are queued for it afterwards.
+    @discardableResult
+    func writeAll(_ statement: Statement, _ values: [PostgresValue]) throws(ClusterError) -> [NodeName: PostgresResult] {
+        try checkRequestDeadline()
+        let nodes = usableNodes
+        guard !nodes.isEmpty else { throw ClusterError(.unavailable, detail: "no node is up") }
+        let alone = nodes.count == 1
+        let chosen = alone ? (statement.outboxTwin ?? statement) : statement
+        let results = sendAndCollect(chosen, values, on: nodes)
+        if requestExpired { throw ClusterError(.timedOut, detail: "the request's time ran out") }
+        guard !results.isEmpty else { throw ClusterError(.unavailable, detail: "no node took the write") }
+        if !alone, results.count == 1, let table = statement.table, let (node, result) = results.first {
+            queue(table: table, keysOf: result, on: node)
+        }
+        return results
+    }
+
+    /// Sends `statement` to each of `nodes` without waiting, then collects each answer; a node
+    /// that fails is marked down (or abandoned, past the request's deadline) and left out.
     ///
     /// Each node gets its own query time, counted from when the worker turns to it: a node
     /// that hangs (or drops packets while connecting) uses up its own time only, and the other
     /// node's answer, waiting in its socket meanwhile, is still taken. With one shared deadline
     /// the healthy node was judged timed out too and requests failed with both nodes "down".
-    func readAll(_ statement: Statement, _ values: [PostgresValue]) throws(ClusterError) -> [NodeName: PostgresResult] {
-        try checkRequestDeadline()
-        let nodes = usableNodes
-        guard !nodes.isEmpty else { throw ClusterError(.unavailable, detail: "no node is up") }
+    private func sendAndCollect(_ statement: Statement, _ values: [PostgresValue], on nodes: [NodeName])
+        -> [NodeName: PostgresResult]
+    {
         var sent: [NodeName] = []
         for node in nodes {
             do {
@@ -111,43 +142,6 @@ public final class ClusterClient {
             } catch {
                 fail(link(node), error)
             }
-        }
-        try checkRequestDeadline()
-        guard !results.isEmpty else { throw ClusterError(.unavailable, detail: "no node answered") }
-        return results
-    }
-
-    /// Writes on every usable node at once. A node known to be away gets nothing; the statement's
-    /// outbox twin records the rows for it on the other node in the same statement. A node that
-    /// fails during the call is marked down and the rows are queued for it afterwards.
-    @discardableResult
-    func writeAll(_ statement: Statement, _ values: [PostgresValue]) throws(ClusterError) -> [NodeName: PostgresResult] {
-        try checkRequestDeadline()
-        let nodes = usableNodes
-        guard !nodes.isEmpty else { throw ClusterError(.unavailable, detail: "no node is up") }
-        let alone = nodes.count == 1
-        let chosen = alone ? (statement.outboxTwin ?? statement) : statement
-        var sent: [NodeName] = []
-        for node in nodes {
-            do {
-                try link(node).send(chosen, values, deadline: deadline())
-                sent.append(node)
-            } catch {
-                fail(link(node), error)
-            }
-        }
-        var results: [NodeName: PostgresResult] = [:]
-        for node in sent {
-            do {
-                results[node] = try link(node).receive(deadline: deadline())
-            } catch {
-                fail(link(node), error)
-            }
-        }
-        if requestExpired { throw ClusterError(.timedOut, detail: "the request's time ran out") }
-        guard !results.isEmpty else { throw ClusterError(.unavailable, detail: "no node took the write") }
-        if !alone, results.count == 1, let table = statement.table, let (node, result) = results.first {
-            queue(table: table, keysOf: result, on: node)
         }
         return results
     }
