@@ -86,7 +86,6 @@ public final class ClusterClient {
 
     /// Sends `statement` to every usable node at once and collects what each answered.
     /// Nodes that fail are marked down and left out; throws when none answered.
-
     func readAll(_ statement: Statement, _ values: [PostgresValue]) throws(ClusterError) -> [NodeName: PostgresResult] {
         try checkRequestDeadline()
         let nodes = usableNodes
