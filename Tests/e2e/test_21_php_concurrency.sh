@@ -7,41 +7,12 @@
 # setting its own key.
 # shellcheck source=Tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=Tests/e2e/php_lib.sh
+source "$E2E_DIR/php_lib.sh"
 
 url=$E2E_HAPROXY
 N=${PHP_CONCURRENCY:-20}
-export BIND_HOST NODE_A_PORT NODE_B_PORT NODE_A_DB NODE_B_DB CLUSTER_DB_USER CLUSTER_DB_PASSWORD E2E_TMP
-export PHP_HANDLER_FILE=$E2E_ROOT/contrib/php/ClusterSessionHandler.php
-if ! php -r 'exit(extension_loaded("pgsql") ? 0 : 1);' 2>/dev/null; then
-    fail "php-cli with the pgsql extension is needed (apt-get install php-cli php-pgsql)"
-    finish
-fi
-export SESSION_LIFETIME=${SESSION_LIFETIME:-1440} SESSION_TOUCH_INTERVAL=${SESSION_TOUCH_INTERVAL:-60}
 export E2E_URL=$url SESSION_NAME E2E_CURL_TIMEOUT
-
-# run_php ARGS...: the test's PHP script, bounded in time; `ok …`/`FAIL …`
-# lines become checks (not in a pipeline: the counts would be lost).
-run_php() {
-    local out rc line
-    out=$(timeout 30 php -d display_errors=stderr "$E2E_TMP/t.php" "$@" 2>"$E2E_TMP/php-stderr")
-    rc=$?
-    while IFS= read -r line; do
-        case $line in
-            "ok "*) pass "${line#ok }" ;;
-            "FAIL "*) fail "${line#FAIL }" ;;
-            *) [ -z "$line" ] || printf '  php: %s\n' "$line" ;;
-        esac
-    done <<<"$out"
-    if ((rc != 0)); then
-        fail "php $1 exited with $rc: $(short "$(cat "$E2E_TMP/php-stderr")")"
-    elif [ -s "$E2E_TMP/php-stderr" ]; then
-        fail "php $1 warned: $(short "$(cat "$E2E_TMP/php-stderr")")"
-    fi
-}
-
-session_row() {
-    psql_node "$1" "SELECT encode(data, 'hex'), hlc, origin, deleted FROM php_session WHERE id = $(quote_sql "$2")"
-}
 
 cat >"$E2E_TMP/t.php" <<'PHP'
 <?php

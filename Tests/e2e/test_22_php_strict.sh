@@ -4,38 +4,10 @@
 # responder and both nodes' rows.
 # shellcheck source=Tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=Tests/e2e/php_lib.sh
+source "$E2E_DIR/php_lib.sh"
 
 url=$E2E_HAPROXY
-export BIND_HOST NODE_A_PORT NODE_B_PORT NODE_A_DB NODE_B_DB CLUSTER_DB_USER CLUSTER_DB_PASSWORD E2E_TMP
-export PHP_HANDLER_FILE=$E2E_ROOT/contrib/php/ClusterSessionHandler.php
-if ! php -r 'exit(extension_loaded("pgsql") ? 0 : 1);' 2>/dev/null; then
-    fail "php-cli with the pgsql extension is needed (apt-get install php-cli php-pgsql)"
-    finish
-fi
-export SESSION_LIFETIME=${SESSION_LIFETIME:-1440} SESSION_TOUCH_INTERVAL=${SESSION_TOUCH_INTERVAL:-60}
-
-# run_php ARGS...: the test's PHP script, bounded in time; `ok …`/`FAIL …`
-# lines become checks, `out …` sets PHP_OUT (not in a pipeline: the counts
-# would be lost in a subshell).
-run_php() {
-    local out rc line
-    out=$(timeout 30 php -d display_errors=stderr "$E2E_TMP/t.php" "$@" 2>"$E2E_TMP/php-stderr")
-    rc=$?
-    PHP_OUT=""
-    while IFS= read -r line; do
-        case $line in
-            "ok "*) pass "${line#ok }" ;;
-            "FAIL "*) fail "${line#FAIL }" ;;
-            "out "*) PHP_OUT=${line#out } ;;
-            *) [ -z "$line" ] || printf '  php: %s\n' "$line" ;;
-        esac
-    done <<<"$out"
-    if ((rc != 0)); then
-        fail "php $1 exited with $rc: $(short "$(cat "$E2E_TMP/php-stderr")")"
-    elif [ -s "$E2E_TMP/php-stderr" ]; then
-        fail "php $1 warned: $(short "$(cat "$E2E_TMP/php-stderr")")"
-    fi
-}
 
 # row NODE ID: "data-hex|hlc|origin|deleted", empty when there is no row.
 row() {
