@@ -14,8 +14,7 @@ export SESSION_LIFETIME=${SESSION_LIFETIME:-1440} SESSION_TOUCH_INTERVAL=${SESSI
 
 # run_php ARGS...: the test's PHP script ($E2E_TMP/t.php), bounded in time; its `ok …` and
 # `FAIL …` lines become checks, `out …` sets PHP_OUT, `elapsed …` is for the script itself,
-# anything else is printed. Not in a
-# pipeline (the checks would be counted in a subshell).
+# anything else is printed. Not in a pipeline (the checks would be counted in a subshell).
 # shellcheck disable=SC2034 # PHP_OUT is read by the tests
 run_php() {
     local out rc line
