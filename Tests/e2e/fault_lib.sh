@@ -221,3 +221,14 @@ stop_loads() {
     LOAD_PIDS=()
 }
 at_exit stop_loads
+
+# begin_fault_test: the cluster must be healthy to begin (else the test ends here, failed);
+# then the baseline of what a healthy cluster looks like is taken.
+begin_fault_test() {
+    if ! poll 10 cluster_healthy; then
+        fail "the cluster is not healthy before the test: $(unhealthy_parts)"
+        finish
+    fi
+    pass "the cluster is healthy before the test"
+    take_baseline
+}

@@ -2,16 +2,11 @@
 # lib.sh and fault_lib.sh with NODE, LOAD_SECONDS, STOP_AT and DOWN_FOR set: the node is stopped
 # and started again under a mixed write load through HAProxy, and every acknowledged write must
 # be on both nodes afterwards.
-# shellcheck shell=bash disable=SC2317
+# shellcheck shell=bash disable=SC2317,SC2154
 
 # ---------------------------------------------------------------- the test
 
-if ! poll 10 cluster_healthy; then
-    fail "the cluster is not healthy before the test: $(unhealthy_parts)"
-    finish
-fi
-pass "the cluster is healthy before the test"
-take_baseline
+begin_fault_test
 
 ledger=$E2E_TMP/ledger.json
 start_load "$ledger" --url "$E2E_HAPROXY" --threads 4 --duration "$LOAD_SECONDS" \

@@ -40,12 +40,7 @@ all_stopped() {
 
 # ---------------------------------------------------------------- the test
 
-if ! poll 10 cluster_healthy; then
-    fail "the cluster is not healthy before the test: $(unhealthy_parts)"
-    finish
-fi
-pass "the cluster is healthy before the test"
-take_baseline
+begin_fault_test
 
 ledger=$E2E_TMP/ledger.json
 start_load "$ledger" --url "$E2E_HAPROXY" --threads 4 --duration "$LOAD_SECONDS" \

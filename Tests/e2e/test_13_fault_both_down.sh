@@ -46,12 +46,7 @@ every_front_health() {
 # ---------------------------------------------------------------- the test
 
 E2E_CURL_TIMEOUT=10
-if ! poll 10 cluster_healthy; then
-    fail "the cluster is not healthy before the test: $(unhealthy_parts)"
-    finish
-fi
-pass "the cluster is healthy before the test"
-take_baseline
+begin_fault_test
 
 # Writes acknowledged before the outage.
 ledger=$E2E_TMP/ledger.json

@@ -19,12 +19,7 @@ source "$E2E_DIR/fault_lib.sh"
 
 # ---------------------------------------------------------------- the test
 
-if ! poll 10 cluster_healthy; then
-    fail "the cluster is not healthy before the test: $(unhealthy_parts)"
-    finish
-fi
-pass "the cluster is healthy before the test"
-take_baseline
+begin_fault_test
 
 ledger=$E2E_TMP/ledger.json
 # Only the requests in flight on pool 2 at the instant of the SIGKILL may fail (one per load

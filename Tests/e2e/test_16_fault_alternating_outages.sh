@@ -61,12 +61,7 @@ outage() {
 
 # ---------------------------------------------------------------- the test
 
-if ! poll 10 cluster_healthy; then
-    fail "the cluster is not healthy before the test: $(unhealthy_parts)"
-    finish
-fi
-pass "the cluster is healthy before the test"
-take_baseline
+begin_fault_test
 
 ledger=$E2E_TMP/ledger.json
 outage a b-alone "create=40,update=15,delete=10,session=20,visit=15"

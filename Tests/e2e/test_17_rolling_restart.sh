@@ -41,12 +41,7 @@ pool_pids() { "$CLUSTER_SCRIPT" status 2>/dev/null | awk '$1 == "pool" { sub(/^p
 
 # ---------------------------------------------------------------- the test
 
-if ! poll 10 cluster_healthy; then
-    fail "the cluster is not healthy before the test: $(unhealthy_parts)"
-    finish
-fi
-pass "the cluster is healthy before the test"
-take_baseline
+begin_fault_test
 
 read -ra before <<<"$(pool_pids)"
 # Where the front ends' error logs end now: only what this test adds is read.

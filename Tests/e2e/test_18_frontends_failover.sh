@@ -50,12 +50,7 @@ probe() {
 
 # ---------------------------------------------------------------- the test
 
-if ! poll 10 cluster_healthy; then
-    fail "the cluster is not healthy before the test: $(unhealthy_parts)"
-    finish
-fi
-pass "the cluster is healthy before the test"
-take_baseline
+begin_fault_test
 for front in "${FAILOVER_FRONTS[@]}"; do
     if poll 5 served_by_pool "$(front_url "$front")" "pool-$POOL"; then
         pass "[$front] sends requests to pool $POOL before the kill"
