@@ -80,17 +80,15 @@ extension Application {
             IndexView.Pool(
                 name: server.name, address: server.host.isEmpty ? "" : "\(server.host):\(server.port)",
                 state: server.active ? "active" : "stopped", isActive: server.active, lastSeen: server.lastSeen,
-                lastSeenText: Pages.readableTime(server.lastSeen), hasLastSeen: !server.lastSeen.isEmpty,
                 isThisPool: server.name == pool, servedThisSession: sessionPools.contains(server.name))
         }
         let replication = services.replicationFigures()
         var response = services.pages.index(
             IndexView(
                 servedBy: pool, visits: SessionCodec.visits(session.data), fingerprint: Self.hash(of: session.id),
-                sessionPools: sessionPools, sessionPoolCount: sessionPools.count, nodes: nodes,
-                queuedChanges: replication.outboxLength, oldestQueuedSeconds: replication.outboxOldestAgeSeconds,
-                hasQueue: replication.outboxLength > 0, values: values, hasValues: !values.isEmpty, pools: pools,
-                hasPools: !pools.isEmpty, poolsNote: poolsNote))
+                sessionPools: sessionPools, nodes: nodes, queuedChanges: replication.outboxLength,
+                oldestQueuedSeconds: replication.outboxOldestAgeSeconds, values: values, pools: pools,
+                poolsNote: poolsNote))
         if session.isNew { response.addHeader("Set-Cookie", sessionCookie(session.id, request)) }
         if tracksPools && sessionPools != seenBefore {
             response.addHeader(

@@ -53,14 +53,15 @@ public final class Application {
         response.addHeader("X-Served-By", services.servedBy)
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let route = Self.canonicalPath(request.path)
         services.metrics.requestFinished(
-            route: Self.canonicalPath(request.path), status: response.status,
+            route: route, status: response.status,
             nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         let slow = seconds >= configuration.requestSlowlogTimeout
         if slow { services.metrics.slowRequest() }
         // A passing health check (HAProxy asks every second) is not logged, as php-fpm's
         // `access.suppress_path` does for its ping path; a failing or slow one is.
-        if response.status == 200 && !slow && Self.canonicalPath(request.path) == "/health" { return response }
+        if response.status == 200 && !slow && route == "/health" { return response }
         logger.log(
             level: slow ? .warning : .info, slow ? "slow request" : "request",
             metadata: [

@@ -17,11 +17,11 @@ struct HTMLWriter {
     mutating func text(_ value: String) {
         for byte in value.utf8 {
             switch byte {
-            case UInt8(ascii: "&"): append("&amp;")
-            case UInt8(ascii: "<"): append("&lt;")
-            case UInt8(ascii: ">"): append("&gt;")
-            case UInt8(ascii: "\""): append("&quot;")
-            case UInt8(ascii: "'"): append("&#39;")
+            case UInt8(ascii: "&"): markup("&amp;")
+            case UInt8(ascii: "<"): markup("&lt;")
+            case UInt8(ascii: ">"): markup("&gt;")
+            case UInt8(ascii: "\""): markup("&quot;")
+            case UInt8(ascii: "'"): markup("&#39;")
             default: bytes.append(byte)
             }
         }
@@ -32,10 +32,6 @@ struct HTMLWriter {
     /// `markup` when `condition` holds.
     mutating func markup(_ literal: StaticString, if condition: Bool) {
         if condition { markup(literal) }
-    }
-
-    private mutating func append(_ entity: StaticString) {
-        entity.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
     var string: String { String(decoding: bytes, as: UTF8.self) }

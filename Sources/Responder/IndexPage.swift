@@ -65,7 +65,7 @@ enum IndexPage {
         html.markup("</strong></dd></div>\n<div><dt>This request was served by</dt><dd><strong id=\"served-by\">")
         html.text(view.servedBy)
         html.markup("</strong></dd></div>\n<div><dt>Pools that served this session</dt><dd><strong id=\"pool-count\">")
-        html.text(view.sessionPoolCount)
+        html.text(view.sessionPools.count)
         html.markup("</strong></dd></div>\n</dl>\n<p class=\"pool-names\">Seen by this session: <span id=\"session-pools\">")
         for pool in view.sessionPools {
             html.markup("<span class=\"tag\">")
@@ -130,7 +130,7 @@ enum IndexPage {
         html.markup("</tbody>\n</table>\n<p id=\"queued\">Changes queued for a node that was away: <strong>")
         html.text(view.queuedChanges)
         html.markup("</strong>")
-        if view.hasQueue {
+        if view.queuedChanges > 0 {
             html.markup(", the oldest ")
             html.text(view.oldestQueuedSeconds)
             html.markup(" s old")
@@ -173,7 +173,7 @@ enum IndexPage {
     }
 
     private static func values(_ html: inout HTMLWriter, _ view: IndexView) {
-        guard view.hasValues else {
+        guard !view.values.isEmpty else {
             html.markup("<p class=\"muted\" id=\"values\">No values yet: add one below.</p>\n")
             return
         }
@@ -205,7 +205,7 @@ enum IndexPage {
     }
 
     private static func pools(_ html: inout HTMLWriter, _ view: IndexView) {
-        if view.hasPools {
+        if !view.pools.isEmpty {
             html.markup(
                 """
                 <table id="pools" class="collapse">
@@ -224,11 +224,11 @@ enum IndexPage {
                 html.markup("</td><td data-label=\"State\">")
                 stateBadge(&html, up: pool.isActive, pool.state)
                 html.markup("</td><td data-label=\"Last seen\">")
-                if pool.hasLastSeen {
+                if !pool.lastSeen.isEmpty {
                     html.markup("<time datetime=\"")
                     html.text(pool.lastSeen)
                     html.markup("\">")
-                    html.text(pool.lastSeenText)
+                    html.text(Pages.readableTime(pool.lastSeen))
                     html.markup("</time>")
                 }
                 html.markup("</td><td data-label=\"This session\">")

@@ -17,13 +17,6 @@ struct IndexView {
         let state: String
         let latency: String
         let isUp: Bool
-
-        init(name: String, state: String, latency: String, isUp: Bool) {
-            self.name = name
-            self.state = state
-            self.latency = latency
-            self.isUp = isUp
-        }
     }
 
     /// One session value; `removable` when the route accepts its key.
@@ -31,12 +24,6 @@ struct IndexView {
         let key: String
         let value: String
         let removable: Bool
-
-        init(key: String, value: String, removable: Bool) {
-            self.key = key
-            self.value = value
-            self.removable = removable
-        }
     }
 
     /// One responder pool, from the `servers` table or this process alone.
@@ -45,28 +32,12 @@ struct IndexView {
         let address: String
         let state: String
         let isActive: Bool
+        /// ISO 8601, or empty when unknown.
         let lastSeen: String
-        let lastSeenText: String
-        let hasLastSeen: Bool
         /// The pool that rendered this page.
         let isThisPool: Bool
         /// Named in the session's `served_by_pools`.
         let servedThisSession: Bool
-
-        init(
-            name: String, address: String, state: String, isActive: Bool, lastSeen: String, lastSeenText: String,
-            hasLastSeen: Bool, isThisPool: Bool, servedThisSession: Bool
-        ) {
-            self.name = name
-            self.address = address
-            self.state = state
-            self.isActive = isActive
-            self.lastSeen = lastSeen
-            self.lastSeenText = lastSeenText
-            self.hasLastSeen = hasLastSeen
-            self.isThisPool = isThisPool
-            self.servedThisSession = servedThisSession
-        }
     }
 
     let title = "Your session"
@@ -75,38 +46,13 @@ struct IndexView {
     /// A short, non-reversible tag of the session id: it changes when the id does.
     let fingerprint: String
     let sessionPools: [String]
-    let sessionPoolCount: Int
     let nodes: [Node]
     let queuedChanges: Int
     let oldestQueuedSeconds: Int
-    let hasQueue: Bool
     let values: [Value]
-    let hasValues: Bool
     let pools: [Pool]
-    let hasPools: Bool
     /// Why the list of pools is short or missing, when it is.
     let poolsNote: String?
-
-    init(
-        servedBy: String, visits: Int64, fingerprint: String, sessionPools: [String], sessionPoolCount: Int,
-        nodes: [Node], queuedChanges: Int, oldestQueuedSeconds: Int, hasQueue: Bool, values: [Value],
-        hasValues: Bool, pools: [Pool], hasPools: Bool, poolsNote: String?
-    ) {
-        self.servedBy = servedBy
-        self.visits = visits
-        self.fingerprint = fingerprint
-        self.sessionPools = sessionPools
-        self.sessionPoolCount = sessionPoolCount
-        self.nodes = nodes
-        self.queuedChanges = queuedChanges
-        self.oldestQueuedSeconds = oldestQueuedSeconds
-        self.hasQueue = hasQueue
-        self.values = values
-        self.hasValues = hasValues
-        self.pools = pools
-        self.hasPools = hasPools
-        self.poolsNote = poolsNote
-    }
 }
 
 /// The form of one item, as typed: kept with its messages when the server refused it.

@@ -20,15 +20,15 @@ import Testing
     @Test func theIndexPageEscapesEverythingItShows() {
         let hostile = #"<img src=x onerror="alert(1)">'&"#
         let view = IndexView(
-            servedBy: hostile, visits: 7, fingerprint: hostile, sessionPools: [hostile], sessionPoolCount: 1,
+            servedBy: hostile, visits: 7, fingerprint: hostile, sessionPools: [hostile],
             nodes: [IndexView.Node(name: hostile, state: hostile, latency: hostile, isUp: true)], queuedChanges: 0,
-            oldestQueuedSeconds: 0, hasQueue: false,
-            values: [IndexView.Value(key: "k", value: hostile, removable: true)], hasValues: true,
+            oldestQueuedSeconds: 0,
+            values: [IndexView.Value(key: "k", value: hostile, removable: true)],
             pools: [
                 IndexView.Pool(
                     name: hostile, address: hostile, state: hostile, isActive: true, lastSeen: hostile,
-                    lastSeenText: hostile, hasLastSeen: true, isThisPool: false, servedThisSession: true)
-            ], hasPools: true, poolsNote: hostile)
+                    isThisPool: false, servedThisSession: true)
+            ], poolsNote: hostile)
         let page = IndexPage.render(view)
         #expect(!page.contains("<img"))
         #expect(!page.contains(#""alert"#))

@@ -232,3 +232,21 @@ begin_fault_test() {
     pass "the cluster is healthy before the test"
     take_baseline
 }
+
+# wait_loads_ready FRONT...: each front end's load (started with --ready-file
+# $E2E_TMP/ready-FRONT, output in $E2E_TMP/load-FRONT.out) is running within 10 s.
+wait_loads_ready() {
+    local front
+    for front in "$@"; do
+        poll 10 test -e "$E2E_TMP/ready-$front" ||
+            fail "the $front load did not start within 10 s: $(tail -n 3 "$E2E_TMP/load-$front.out")"
+    done
+}
+
+# end_fault_test: the cluster back as it was (checked), the pools' logs shown when a check
+# failed, and the summary.
+end_fault_test() {
+    restore_cluster check
+    ((_failures == 0)) || pool_log_excerpt
+    finish
+}

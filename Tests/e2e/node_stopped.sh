@@ -2,7 +2,7 @@
 # lib.sh and fault_lib.sh with NODE, LOAD_SECONDS, STOP_AT and DOWN_FOR set: the node is stopped
 # and started again under a mixed write load through HAProxy, and every acknowledged write must
 # be on both nodes afterwards.
-# shellcheck shell=bash disable=SC2317,SC2154
+# shellcheck shell=bash disable=SC2317
 
 # ---------------------------------------------------------------- the test
 
@@ -41,6 +41,4 @@ verify_ledger 10 "within 10 s both nodes identical and every acknowledged write 
     --ledger "$ledger" --manage "$E2E_HAPROXY"
 note "verified"
 
-restore_cluster check
-((_failures == 0)) || pool_log_excerpt
-finish
+end_fault_test

@@ -91,6 +91,4 @@ verify_ledger 10 "within 10 s both nodes identical and every acknowledged write 
     --ledger "$ledger" --manage "$E2E_HAPROXY"
 note "verified"
 
-restore_cluster check
-((_failures == 0)) || pool_log_excerpt
-finish
+end_fault_test

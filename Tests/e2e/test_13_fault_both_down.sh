@@ -120,6 +120,4 @@ assert_eq "after the outage|after the outage" \
     "$(psql_a "SELECT name FROM items WHERE id = $id AND NOT deleted")|$(psql_b "SELECT name FROM items WHERE id = $id AND NOT deleted")" \
     "the create after the outage is on both nodes"
 
-restore_cluster check
-((_failures == 0)) || pool_log_excerpt
-finish
+end_fault_test

@@ -51,6 +51,4 @@ else
 fi
 note "pool $POOL serves again"
 
-restore_cluster check
-((_failures == 0)) || pool_log_excerpt
-finish
+end_fault_test

@@ -116,6 +116,4 @@ done
 assert_eq "0|0" "$(psql_a "SELECT count(*) FROM items WHERE id IN ($deleted_ids) AND NOT deleted")|$(psql_b "SELECT count(*) FROM items WHERE id IN ($deleted_ids) AND NOT deleted")" \
     "no deleted item is live on either node 2 s later"
 
-restore_cluster check
-((_failures == 0)) || pool_log_excerpt
-finish
+end_fault_test

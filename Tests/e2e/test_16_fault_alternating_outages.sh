@@ -74,6 +74,4 @@ assert_eq "" "$dups" "every created item id is unique"
 verify_ledger 10 "both phases: every acknowledged write on both nodes, nodes identical, ids unique" \
     --ledger "$ledger" --manage "$E2E_HAPROXY" --sessions "$E2E_HAPROXY"
 
-restore_cluster check
-((_failures == 0)) || pool_log_excerpt
-finish
+end_fault_test

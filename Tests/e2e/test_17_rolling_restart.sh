@@ -56,10 +56,7 @@ for front in haproxy nginx lighttpd; do
         --ready-file "$E2E_TMP/ready-$front" >"$E2E_TMP/load-$front.out" 2>&1 &
     LOAD_PIDS[$front]=$!
 done
-for front in haproxy nginx lighttpd; do
-    poll 10 test -e "$E2E_TMP/ready-$front" ||
-        fail "the $front load did not start within 10 s: $(tail -n 3 "$E2E_TMP/load-$front.out")"
-done
+wait_loads_ready haproxy nginx lighttpd
 note "loads started (HAProxy ${THREADS[haproxy]}, nginx ${THREADS[nginx]}, lighttpd ${THREADS[lighttpd]} clients; mix $MIX)"
 sleep "$LEAD_IN"
 
@@ -133,6 +130,4 @@ verify_ledger 15 "both nodes identical, every acknowledged write on both, visits
     --ledger "$E2E_TMP/haproxy.json" --ledger "$E2E_TMP/nginx.json" --ledger "$E2E_TMP/lighttpd.json" \
     --manage "$E2E_HAPROXY" --sessions "$E2E_HAPROXY"
 
-restore_cluster check
-((_failures == 0)) || pool_log_excerpt
-finish
+end_fault_test

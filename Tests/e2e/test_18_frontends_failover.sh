@@ -70,10 +70,7 @@ for front in "${FAILOVER_FRONTS[@]}"; do
         --max-latency "$LIMIT" --ready-file "$E2E_TMP/ready-$front" >"$E2E_TMP/load-$front.out" 2>&1 &
     LOAD_PIDS[$front]=$!
 done
-for front in "${FAILOVER_FRONTS[@]}"; do
-    poll 10 test -e "$E2E_TMP/ready-$front" ||
-        fail "the $front load did not start within 10 s: $(tail -n 3 "$E2E_TMP/load-$front.out")"
-done
+wait_loads_ready "${FAILOVER_FRONTS[@]}"
 note "loads started ($THREADS clients through each of ${FAILOVER_FRONTS[*]}, ${LOAD_SECONDS}s)"
 sleep "$KILL_AT"
 
@@ -132,6 +129,4 @@ for front in "${FAILOVER_FRONTS[@]}"; do
     fi
 done
 
-restore_cluster check
-((_failures == 0)) || pool_log_excerpt
-finish
+end_fault_test
