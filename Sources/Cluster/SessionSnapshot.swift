@@ -11,11 +11,18 @@ public struct SessionSnapshot: Sendable, Equatable {
     public var primary: NodeName
     /// The primary's copy's version, or nil when the primary has no live copy.
     public var primaryVersion: Version?
+    /// True when only the secondary was read and `primaryVersion` is its version, taken on
+    /// trust: the compare-and-set on the primary then succeeds only if both nodes agree.
+    public var primaryVersionAssumed = false
 
     /// A row version: clock value and writer.
     public struct Version: Sendable, Equatable, Comparable {
         public var hlc: Int64
         public var origin: Int32
+        public init(hlc: Int64, origin: Int32) {
+            self.hlc = hlc
+            self.origin = origin
+        }
         public static func < (lhs: Version, rhs: Version) -> Bool { (lhs.hlc, lhs.origin) < (rhs.hlc, rhs.origin) }
     }
 

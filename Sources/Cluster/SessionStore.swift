@@ -32,6 +32,30 @@ public struct SessionStore {
             ageSeconds: row.int64(0, 5) ?? 0, primary: primary, primaryVersion: primaryVersion)
     }
 
+    /// The session as the secondary node holds it, for a request that is about to write it:
+    /// one read instead of two. The snapshot's primary version is the secondary's, so the
+    /// compare-and-set on the primary succeeds only when the primary holds that same version,
+    /// which is the check that reading both nodes makes. Nil when the secondary cannot vouch
+    /// for the session (a node is away, it has no live unexpired copy, or it failed): the
+    /// caller then reads both nodes with `read(id:)`.
+    public func readSecondary(id: String) -> SessionSnapshot? {
+        let primary = client.health.primary
+        let secondary = primary.other
+        guard client.health[primary].isUsable, client.health[secondary].isUsable,
+            let row = try? client.run(
+                .sessionRead, [.text(id), .int(client.configuration.sessionLifetime)], on: secondary),
+            row.rowCount == 1, row.bool(0, 3) == false, row.bool(0, 4) == false,
+            let hlc = row.int64(0, 1), let origin = row.int64(0, 2), client.health.primary == primary
+        else { return nil }
+        client.clock.observe(hlc)
+        let version = SessionSnapshot.Version(hlc: hlc, origin: Int32(truncatingIfNeeded: origin))
+        var snapshot = SessionSnapshot(
+            id: id, data: row.bytes(0, 0) ?? [], hlc: version.hlc, origin: version.origin,
+            ageSeconds: row.int64(0, 5) ?? 0, primary: primary, primaryVersion: version)
+        snapshot.primaryVersionAssumed = true
+        return snapshot
+    }
+
     /// Stores a brand-new session under `id` on both nodes; false when the id is taken anywhere.
     public func insertNew(id: String, data: [UInt8]) throws(ClusterError) -> Bool {
         let hlc = client.clock.next()

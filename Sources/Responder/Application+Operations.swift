@@ -41,7 +41,7 @@ extension Application {
     /// `GET /`: starts the session, counts the visit and the pool that served it, shows the cluster.
     func indexPage(_ request: HTTPRequest, sessionHash: inout String) throws -> HTTPResponse {
         let pool = services.servedBy
-        let session = try withSession(request) { data throws(HTTPError) in
+        let session = try withSession(request, writes: true) { data throws(HTTPError) in
             data[SessionKey.visits] = .int(SessionCodec.visits(data) &+ 1)
         }
         sessionHash = Self.hash(of: session.id)

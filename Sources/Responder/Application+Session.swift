@@ -21,14 +21,24 @@ extension Application {
     /// wrote first, the session is read again and `change` applied again to the newer data, so
     /// concurrent requests never lose each other's writes and never wait on a lock. A request
     /// that changes nothing writes nothing, except a refresh once per `SESSION_TOUCH_INTERVAL`.
+    ///
+    /// `writes`: the request expects to change the session (`GET /` counts a visit). It then
+    /// reads the secondary node only and lets the compare-and-set on the primary check that the
+    /// primary holds the same version; when it does not, or nothing changed after all, the
+    /// session is read from both nodes as a read-only request always does.
     func withSession(
-        _ request: HTTPRequest, change: (inout PHPSessionData) throws(HTTPError) -> Void = { _ throws(HTTPError) in }
+        _ request: HTTPRequest, writes: Bool = false,
+        change: (inout PHPSessionData) throws(HTTPError) -> Void = { _ throws(HTTPError) in }
     ) throws -> ActiveSession {
         var deadline = ContinuousClock.now + conflictWindow
         var failoversLeft = 1
         var candidate = cookieSessionID(request)
+        var readOneNode = writes
         while true {
-            guard let id = candidate, let snapshot = try sessions.read(id: id) else { break }
+            guard let id = candidate else { break }
+            let vouched = readOneNode ? sessions.readSecondary(id: id) : nil
+            readOneNode = false
+            guard let snapshot = try vouched ?? sessions.read(id: id) else { break }
             guard let stored = SessionCodec.decode(snapshot.data) else {
                 // Undecodable bytes are never overwritten: this request starts a new session.
                 services.metrics.decodeFailure()
@@ -39,6 +49,8 @@ extension Application {
             try change(&data)
             let encoded = SessionCodec.encode(data)
             if encoded == snapshot.data && snapshot.ageSeconds < Int64(configuration.sessionTouchInterval) {
+                // A request that writes nothing must have seen both nodes.
+                if snapshot.primaryVersionAssumed { continue }
                 return ActiveSession(id: id, data: data, isNew: false)
             }
             try checkSize(encoded)
@@ -53,6 +65,8 @@ extension Application {
                 candidate = id
                 continue
             }
+            // The nodes held different versions, or another request wrote first: read both.
+            if snapshot.primaryVersionAssumed { continue }
             services.metrics.casRetry()
             guard ContinuousClock.now < deadline else {
                 services.metrics.conflict()
@@ -148,7 +162,7 @@ extension Application {
                 updates.append((key, SessionCodec.value(fromJSON: value)))
             }
         }
-        let session = try withSession(request) { data throws(HTTPError) in
+        let session = try withSession(request, writes: true) { data throws(HTTPError) in
             for (key, value) in updates {
                 if let value {
                     do {

@@ -84,6 +84,54 @@ struct SessionStoreTests {
         }
     }
 
+    /// A request that will write reads node B only; the compare-and-set on A checks that A holds
+    /// the version B showed, so a write based on one node's copy lands only when both agree.
+    @Test func oneReadWritesOnlyWhenBothNodesHoldTheSameVersion() throws {
+        let store = SessionStore(client: TestCluster.client())
+        let id = TestCluster.uniqueID()
+        #expect(try store.insertNew(id: id, data: Array("v|i:1;".utf8)))
+        let agreed = try #require(store.readSecondary(id: id))
+        #expect(agreed.primaryVersionAssumed && agreed.primary == .a)
+        #expect(try store.write(agreed, data: Array("v|i:2;".utf8)))
+        try expectBothNodes(id, "v|i:2;")
+
+        // B alone holds a newer version (A missed it): B's version cannot pass A's check.
+        let b = try TestCluster.connect(.b)
+        _ = try b.query(
+            "UPDATE php_session SET data = $2, hlc = hlc + 1000 WHERE id = $1", [.text(id), .bytes(Array("v|i:9;".utf8))],
+            deadline: TestCluster.deadline())
+        let fromB = try #require(store.readSecondary(id: id))
+        #expect(fromB.data == Array("v|i:9;".utf8))
+        #expect(try store.write(fromB, data: Array("v|i:10;".utf8)) == false)
+        #expect(try TestCluster.scalar(.a, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)]) == "v|i:2;")
+        #expect(try TestCluster.scalar(.b, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)]) == "v|i:9;")
+        let both = try #require(try store.read(id: id))
+        #expect(both.primaryVersionAssumed == false && both.data == Array("v|i:9;".utf8))
+        #expect(try store.write(both, data: Array("v|i:10;".utf8)))
+        try expectBothNodes(id, "v|i:10;")
+
+        // A alone holds a newer version (B missed it): B's older version fails on A, nothing changes.
+        let a = try TestCluster.connect(.a)
+        _ = try a.query(
+            "UPDATE php_session SET data = $2, hlc = hlc + 1000 WHERE id = $1", [.text(id), .bytes(Array("v|i:20;".utf8))],
+            deadline: TestCluster.deadline())
+        let stale = try #require(store.readSecondary(id: id))
+        #expect(try store.write(stale, data: Array("v|i:11;".utf8)) == false)
+        #expect(try TestCluster.scalar(.a, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)]) == "v|i:20;")
+
+        // B without the row, or with a tombstone: B cannot vouch, the caller reads both.
+        _ = try b.query("DELETE FROM php_session WHERE id = $1", [.text(id)], deadline: TestCluster.deadline())
+        #expect(store.readSecondary(id: id) == nil)
+        #expect(try store.read(id: id)?.data == Array("v|i:20;".utf8))
+    }
+
+    private func expectBothNodes(_ id: String, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for node in NodeName.allCases {
+            let data = try TestCluster.scalar(node, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)])
+            #expect(data == expected, "node \(node)", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test func bytesSurviveExactly() throws {
         let store = SessionStore(client: TestCluster.client())
         let id = TestCluster.uniqueID()

@@ -1,6 +1,7 @@
--- What one `GET /` asks of node B (Sources/Cluster/Statement.swift, docs/PROTOCOL.md): the
--- session read (sessionRead), then the copy of the new row with the settlement upsert
--- (sessionPut). Each statement is its own transaction. Client N works on session N.
+-- What one `GET /` asks of node B, the secondary (Sources/Cluster/Statement.swift,
+-- docs/PROTOCOL.md): the session read (sessionRead; a request that writes reads this node only
+-- and lets the compare-and-set on A check the version), then, after A's write, the copy of the
+-- new row with the settlement upsert (sessionPut). Each statement is its own transaction. Client N works on session N.
 SELECT data, hlc AS seen_hlc, origin AS seen_origin, deleted,
        date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => 1440) AS expired,
        extract(epoch FROM (now() AT TIME ZONE 'UTC') - date_change)::bigint AS age
