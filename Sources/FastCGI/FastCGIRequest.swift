@@ -7,10 +7,11 @@ import WebCore
 struct FastCGIRequest {
     let raw: UnsafeMutablePointer<FCGX_Request>
 
-    /// The CGI parameters `HTTPRequest.fromCGI` reads: every `HTTP_*` header and the few request
-    /// variables it names. The rest (`SERVER_SOFTWARE`, `DOCUMENT_ROOT`, …) are not copied.
-    func parameters() -> [String: String] {
-        var result: [String: String] = [:]
+    /// The CGI parameters `HTTPRequest.fromCGI` reads, in the order they came: every `HTTP_*`
+    /// header and the few request variables it names. The rest (`SERVER_SOFTWARE`,
+    /// `DOCUMENT_ROOT`, …) are not copied.
+    func parameters() -> [(key: String, value: String)] {
+        var result: [(key: String, value: String)] = []
         result.reserveCapacity(24)
         guard var cursor = raw.pointee.envp else { return result }
         while let entry = cursor.pointee {
@@ -20,7 +21,7 @@ struct FastCGIRequest {
             let name = UnsafeRawBufferPointer(start: entry, count: nameLength)
             guard Self.isWanted(name) else { continue }
             let value = UnsafeRawBufferPointer(start: equals + 1, count: strlen(equals + 1))
-            result[String(decoding: name, as: UTF8.self)] = String(decoding: value, as: UTF8.self)
+            result.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
         return result
     }
@@ -29,12 +30,17 @@ struct FastCGIRequest {
     private static let wantedNames: [[UInt8]] = HTTPRequest.cgiVariables.map { Array($0.utf8) }
 
     private static func isWanted(_ name: UnsafeRawBufferPointer) -> Bool {
-        if name.count > 5, name[0] == UInt8(ascii: "H"), name[1] == UInt8(ascii: "T"), name[2] == UInt8(ascii: "T"),
-            name[3] == UInt8(ascii: "P"), name[4] == UInt8(ascii: "_")
-        {
-            return true
+        guard name.count >= 5 else { return false }
+        switch name[0] {
+        case UInt8(ascii: "H"):
+            if name.count == 5 { return name.elementsEqual("HTTPS".utf8) }
+            return name[1] == UInt8(ascii: "T") && name[2] == UInt8(ascii: "T") && name[3] == UInt8(ascii: "P")
+                && name[4] == UInt8(ascii: "_")
+        case UInt8(ascii: "R"), UInt8(ascii: "S"), UInt8(ascii: "P"), UInt8(ascii: "Q"), UInt8(ascii: "C"):
+            return wantedNames.contains { $0.count == name.count && $0.elementsEqual(name) }
+        default:
+            return false
         }
-        return wantedNames.contains { $0.elementsEqual(name) }
     }
 
     /// Reads and drops up to `limit` bytes of a body that is not wanted, so that a front end
@@ -66,25 +72,47 @@ struct FastCGIRequest {
         return body
     }
 
-    /// Writes status, headers and body. `Location` goes before `Status:` because HAProxy 2.6
-    /// turns a 303 into a 302 otherwise.
+    /// Writes status, headers and body in one `FCGX_PutStr`. `Location` goes before `Status:`
+    /// because HAProxy 2.6 turns a 303 into a 302 otherwise.
     func write(_ response: HTTPResponse, includeBody: Bool) {
-        var head = ""
-        if let location = response.header("Location") { head += "Location: \(location)\r\n" }
-        head += "Status: \(response.status) \(HTTPResponse.reason(response.status))\r\n"
-        var hasLength = false
-        for (name, value) in response.headers where name.lowercased() != "location" {
-            if name.lowercased() == "content-length" { hasLength = true }
-            head += "\(name): \(value)\r\n"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256 + (includeBody ? response.body.count : 0))
+        func append(_ text: String) {
+            var text = text
+            text.withUTF8 { bytes.append(contentsOf: $0) }
         }
-        if !hasLength { head += "Content-Length: \(response.body.count)\r\n" }
-        head += "\r\n"
-        var bytes = Array(head.utf8)
+        func line(_ name: String, _ value: String) {
+            append(name)
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(UInt8(ascii: " "))
+            append(value)
+            bytes.append(UInt8(ascii: "\r"))
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        var hasLength = false
+        for (name, value) in response.headers where Self.sameName(name, "location") { line("Location", value) }
+        line("Status", "\(response.status) \(HTTPResponse.reason(response.status))")
+        for (name, value) in response.headers where !Self.sameName(name, "location") {
+            if Self.sameName(name, "content-length") { hasLength = true }
+            line(name, value)
+        }
+        if !hasLength { line("Content-Length", String(response.body.count)) }
+        bytes.append(UInt8(ascii: "\r"))
+        bytes.append(UInt8(ascii: "\n"))
         if includeBody { bytes.append(contentsOf: response.body) }
         bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 _ = FCGX_PutStr(chars.baseAddress, Int32(chars.count), raw.pointee.out)
             }
+        }
+    }
+
+    /// ASCII case-insensitive equality with a lowercase name, without building strings.
+    private static func sameName(_ name: String, _ lowercase: StaticString) -> Bool {
+        let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        guard name.utf8.count == expected.count else { return false }
+        return zip(name.utf8, expected).allSatisfy { byte, lower in
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 == lower : byte == lower
         }
     }
 }

@@ -155,7 +155,7 @@ public final class FastCGIServer: Sendable {
             }
             statistics.begin()
             let parameters = request.parameters()
-            guard parameters["REQUEST_METHOD"] != nil else {
+            guard parameters.contains(where: { $0.key == "REQUEST_METHOD" }) else {
                 // A request its front end aborted before sending any parameter (HAProxy does so
                 // with a path it cannot encode): nothing to serve, and never a default `GET /`.
                 logger.info("refused a request without CGI parameters", metadata: ["worker": "\(index)"])

@@ -12,7 +12,7 @@ extension Application {
         }
         try services.limits.checkHeaders(of: request)
         // The query string must decode on every route, whether the route reads it or not.
-        _ = try FormFields.parse(Array(request.query.utf8), limits: services.limits.form)
+        if !request.query.isEmpty { _ = try FormFields.parse(Array(request.query.utf8), limits: services.limits.form) }
         let method = request.method == "HEAD" ? "GET" : request.method
         switch Self.canonicalPath(request.path) {
         case "/":

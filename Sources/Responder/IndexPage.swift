@@ -52,7 +52,8 @@ enum PageLayout {
 }
 
 enum IndexPage {
-    static func render(_ view: IndexView) -> String {
+    /// The page's UTF-8 bytes (valid by construction: literals, and values escaped byte by byte).
+    static func render(_ view: IndexView) -> [UInt8] {
         var html = HTMLWriter()
         PageLayout.head(&html, title: view.title, section: .index)
         html.markup(
@@ -162,7 +163,7 @@ enum IndexPage {
         pools(&html, view)
         html.markup("</section>\n")
         PageLayout.foot(&html, servedBy: view.servedBy)
-        return html.string
+        return html.bytes
     }
 
     /// `<span class="state up">text</span>` (or `down`).

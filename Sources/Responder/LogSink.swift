@@ -25,9 +25,10 @@ public final class LogSink: Sendable {
         }
     }
 
-    func write(_ line: String) {
+    /// Writes one line; `line` holds no newline of its own.
+    func write(_ line: [UInt8]) {
         file.withLock { handle in
-            _ = line.withCString { fputs($0, handle) }
+            line.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, handle) }
             fputc(0x0A, handle)
         }
     }
@@ -50,26 +51,64 @@ public struct SinkLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    /// Built as bytes, once per request: the line costs a fraction of what interpolated
+    /// strings and a merged, sorted metadata dictionary did.
     public func log(event: LogEvent) {
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        Self.appendTimestamp(to: &line)
+        line.append(UInt8(ascii: " "))
+        Self.append(event.level.rawValue, to: &line)
+        line.append(UInt8(ascii: " "))
+        Self.append(label, to: &line)
+        line.append(UInt8(ascii: ":"))
+        line.append(UInt8(ascii: " "))
+        Self.appendCleaned(event.message.description, to: &line)
         var all = metadata
-        if let explicit = event.metadata { all.merge(explicit) { $1 } }
-        var text = "\(Self.timestamp()) \(event.level) \(label): \(Self.clean(event.message.description))"
-        for key in all.keys.sorted() {
-            text += " \(key)=\(Self.clean(all[key]!.description))"
+        if let explicit = event.metadata {
+            if all.isEmpty { all = explicit } else { all.merge(explicit) { $1 } }
         }
-        sink.write(text)
+        for (key, value) in all.sorted(by: { $0.key < $1.key }) {
+            line.append(UInt8(ascii: " "))
+            Self.appendCleaned(key, to: &line)
+            line.append(UInt8(ascii: "="))
+            switch value {
+            case .string(let text): Self.appendCleaned(text, to: &line)
+            default: Self.appendCleaned(value.description, to: &line)
+            }
+        }
+        sink.write(line)
     }
 
-    /// `2026-11-26T19:00:00.123Z`, built digit by digit: this runs once per request.
+    private static func append(_ text: String, to line: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { line.append(contentsOf: $0) }
+    }
+
+    /// Appends `text` with every control character made `?`; control characters are single
+    /// bytes in UTF-8 (no multi-byte sequence contains one), so a byte scan finds every one.
+    static func appendCleaned(_ text: String, to line: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes in
+            for byte in bytes { line.append(byte < 0x20 || byte == 0x7F ? UInt8(ascii: "?") : byte) }
+        }
+    }
+
+    /// `2026-11-26T19:00:00.123Z`.
     static func timestamp() -> String {
+        var bytes: [UInt8] = []
+        appendTimestamp(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the timestamp digit by digit.
+    static func appendTimestamp(to bytes: inout [UInt8]) {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var parts = tm()
         var seconds = now.tv_sec
         gmtime_r(&seconds, &parts)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(24)
-        func digits(_ value: Int, _ width: Int, then separator: UInt8?) {
+        func digits(_ value: Int, _ width: Int, then separator: UInt8) {
             var divisor = 1
             for _ in 1..<width { divisor *= 10 }
             var rest = value
@@ -78,7 +117,7 @@ public struct SinkLogHandler: LogHandler {
                 rest %= divisor
                 divisor /= 10
             }
-            if let separator { bytes.append(separator) }
+            bytes.append(separator)
         }
         digits(Int(parts.tm_year) + 1900, 4, then: UInt8(ascii: "-"))
         digits(Int(parts.tm_mon) + 1, 2, then: UInt8(ascii: "-"))
@@ -87,13 +126,13 @@ public struct SinkLogHandler: LogHandler {
         digits(Int(parts.tm_min), 2, then: UInt8(ascii: ":"))
         digits(Int(parts.tm_sec), 2, then: UInt8(ascii: "."))
         digits(Int(now.tv_nsec / 1_000_000), 3, then: UInt8(ascii: "Z"))
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// One line, no control characters: nothing a client sends can forge a log line.
     static func clean(_ text: String) -> String {
-        // Control characters are single bytes in UTF-8, so a byte scan finds every one.
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return text }
-        return String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
+        var bytes: [UInt8] = []
+        appendCleaned(text, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

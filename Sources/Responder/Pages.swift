@@ -124,7 +124,12 @@ public struct Pages: Sendable {
 
     /// A page as a response: the security headers, and `no-store` since every page shows live state.
     private func page(_ html: String, status: Int = 200) -> HTTPResponse {
-        var response = HTTPResponse.html(html, status: status)
+        page(Array(html.utf8), status: status)
+    }
+
+    private func page(_ html: [UInt8], status: Int = 200) -> HTTPResponse {
+        var response = HTTPResponse(
+            status: status, headers: [("Content-Type", "text/html; charset=utf-8")], body: html)
         for (name, value) in Self.securityHeaders { response.addHeader(name, value) }
         response.addHeader("Cache-Control", "no-store")
         return response

@@ -11,20 +11,50 @@ extension HTTPRequest {
     public static let maxDiscardedBytes = 64 << 20
 
     /// Builds the request value from CGI parameters and the body.
+    ///
+    /// `parameters` may repeat a name (libfcgi hands over what the front end sent); the last one
+    /// counts, as in a dictionary. One pass, no dictionary of the parameters is built.
     public static func fromCGI(
         parameters: [String: String], readBody: (Int) -> [UInt8], discardBody: (Int) -> Void = { _ in },
         maxBodyBytes: Int
     ) -> HTTPRequest {
+        fromCGI(parameters: Array(parameters), readBody: readBody, discardBody: discardBody, maxBodyBytes: maxBodyBytes)
+    }
+
+    /// The same from the parameters as a list (not generic: this runs on every request, and a
+    /// generic function called from another module is not specialised).
+    public static func fromCGI(
+        parameters: [(key: String, value: String)], readBody: (Int) -> [UInt8], discardBody: (Int) -> Void = { _ in },
+        maxBodyBytes: Int
+    ) -> HTTPRequest {
         var headers: [String: String] = [:]
-        for (name, value) in parameters where name.hasPrefix("HTTP_") {
-            headers[String(name.dropFirst(5)).lowercased().replacingUnderscores()] = value
+        headers.reserveCapacity(parameters.count)
+        var givenMethod: String?, requestURI: String?, scriptName: String?, pathInfo: String?
+        var queryString: String?, httpsFlag: String?, contentLength: String?, contentType: String?
+        for (name, value) in parameters {
+            if name.utf8.starts(with: "HTTP_".utf8) {
+                headers[headerName(cgiName: name)] = value
+                continue
+            }
+            switch name {
+            case "REQUEST_METHOD": givenMethod = value
+            case "REQUEST_URI": requestURI = value
+            case "SCRIPT_NAME": scriptName = value
+            case "PATH_INFO": pathInfo = value
+            case "QUERY_STRING": queryString = value
+            case "HTTPS": httpsFlag = value
+            case "CONTENT_LENGTH": contentLength = value
+            case "CONTENT_TYPE": contentType = value
+            default: break
+            }
         }
-        if let type = parameters["CONTENT_TYPE"], !type.isEmpty { headers["content-type"] = type }
-        let method = (parameters["REQUEST_METHOD"] ?? "GET").uppercased()
-        var request = HTTPRequest(method: method, path: "/")
+        if let contentType, !contentType.isEmpty { headers["content-type"] = contentType }
+        let method = givenMethod ?? "GET"
+        var request = HTTPRequest(
+            method: method.utf8.contains(where: { $0 >= UInt8(ascii: "a") }) ? method.uppercased() : method, path: "/")
         request.headers = headers
 
-        let uri = parameters["REQUEST_URI"] ?? ((parameters["SCRIPT_NAME"] ?? "/") + (parameters["PATH_INFO"] ?? ""))
+        let uri = requestURI ?? ((scriptName ?? "/") + (pathInfo ?? ""))
         // Cut at the first `?` byte: a `?` followed by a combining mark is one `Character`.
         let target = Array(uri.utf8)
         let question = target.firstIndex(of: UInt8(ascii: "?"))
@@ -34,11 +64,11 @@ extension HTTPRequest {
             request.bodyProblem = .malformedTarget
         }
         request.query =
-            parameters["QUERY_STRING"] ?? question.map { String(decoding: target[($0 + 1)...], as: UTF8.self) } ?? ""
-        let https = parameters["HTTPS"]?.lowercased()
+            queryString ?? question.map { String(decoding: target[($0 + 1)...], as: UTF8.self) } ?? ""
+        let https = httpsFlag?.lowercased()
         request.isHTTPS = https == "on" || https == "1" || headers["x-forwarded-proto"]?.lowercased() == "https"
 
-        let lengthText = parameters["CONTENT_LENGTH"] ?? ""
+        let lengthText = contentLength ?? ""
         if lengthText.isEmpty {
             // No declared body. A body that arrives anyway is a lie about its length.
             let extra = readBody(0)
@@ -61,10 +91,22 @@ extension HTTPRequest {
         return request
     }
 
-}
-
-extension String {
-    fileprivate func replacingUnderscores() -> String {
-        String(map { $0 == "_" ? "-" : $0 })
+    /// `HTTP_ACCEPT_LANGUAGE` → `accept-language`, byte by byte: ASCII letters lowered, `_` made
+    /// `-`, every other byte kept (header names are ASCII tokens; nothing else is changed).
+    static func headerName(cgiName: String) -> String {
+        let bytes = cgiName.utf8.dropFirst(5)
+        return String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            var index = 0
+            for byte in bytes {
+                buffer[index] =
+                    switch byte {
+                    case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte | 0x20
+                    case UInt8(ascii: "_"): UInt8(ascii: "-")
+                    default: byte
+                    }
+                index += 1
+            }
+            return index
+        }
     }
 }

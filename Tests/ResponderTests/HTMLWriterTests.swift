@@ -29,7 +29,7 @@ import Testing
                     name: hostile, address: hostile, state: hostile, isActive: true, lastSeen: hostile,
                     isThisPool: false, servedThisSession: true)
             ], poolsNote: hostile)
-        let page = IndexPage.render(view)
+        let page = String(decoding: IndexPage.render(view), as: UTF8.self)
         #expect(!page.contains("<img"))
         #expect(!page.contains(#""alert"#))
         let escaped = "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&#39;&amp;"
