@@ -185,8 +185,7 @@ public struct Pages: Sendable {
         guard let t = bytes.firstIndex(of: UInt8(ascii: "T")), bytes.last == UInt8(ascii: "Z"), bytes.count - t > 6,
             !bytes[(t + 1)...].contains(UInt8(ascii: "T"))
         else { return iso }
-        return String(decoding: bytes[..<t], as: UTF8.self) + " " + String(decoding: bytes[(t + 1)..<(t + 6)], as: UTF8.self)
-            + " UTC"
+        return String(decoding: bytes[..<t] + [UInt8(ascii: " ")] + bytes[(t + 1)..<(t + 6)] + Array(" UTC".utf8), as: UTF8.self)
     }
 }
 

@@ -6,27 +6,40 @@ public enum Cookies {
     /// to Swift but still separates.
     public static func parse(_ header: String, maxCookies: Int = 64) -> [(name: String, value: String)] {
         var result: [(name: String, value: String)] = []
-        for part in header.utf8.split(separator: UInt8(ascii: ";")) {
-            guard result.count < maxCookies else { break }
-            guard let equals = part.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            let name = trimmed(part[..<equals])
-            var value = trimmed(part[part.index(after: equals)...])
-            if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
-                value = value.dropFirst().dropLast()
+        var header = header
+        header.withUTF8 { bytes in
+            var partStart = 0
+            while partStart <= bytes.count, result.count < maxCookies {
+                var partEnd = partStart
+                while partEnd < bytes.count, bytes[partEnd] != UInt8(ascii: ";") { partEnd += 1 }
+                defer { partStart = partEnd + 1 }
+                guard partEnd > partStart,
+                    let equals = bytes[partStart..<partEnd].firstIndex(of: UInt8(ascii: "="))
+                else { continue }
+                let name = trimmed(partStart..<equals, in: bytes)
+                var value = trimmed((equals + 1)..<partEnd, in: bytes)
+                if value.count >= 2, bytes[value.lowerBound] == UInt8(ascii: "\""),
+                    bytes[value.upperBound - 1] == UInt8(ascii: "\"")
+                {
+                    value = (value.lowerBound + 1)..<(value.upperBound - 1)
+                }
+                if name.isEmpty { continue }
+                // Cut at ASCII bytes, the pieces of valid UTF-8 stay valid.
+                result.append(
+                    (String(decoding: UnsafeBufferPointer(rebasing: bytes[name]), as: UTF8.self),
+                     String(decoding: UnsafeBufferPointer(rebasing: bytes[value]), as: UTF8.self)))
             }
-            if name.isEmpty { continue }
-            // Cut at ASCII bytes, the pieces of valid UTF-8 stay valid.
-            result.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
         return result
     }
 
-    /// `bytes` without leading and trailing spaces and tabs.
-    private static func trimmed(_ bytes: Substring.UTF8View.SubSequence) -> Substring.UTF8View.SubSequence {
-        var bytes = bytes
-        while let first = bytes.first, first == 0x20 || first == 0x09 { bytes = bytes.dropFirst() }
-        while let last = bytes.last, last == 0x20 || last == 0x09 { bytes = bytes.dropLast() }
-        return bytes
+    /// `range` of `bytes` without leading and trailing spaces and tabs.
+    private static func trimmed(_ range: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+        var lower = range.lowerBound
+        var upper = range.upperBound
+        while lower < upper, bytes[lower] == 0x20 || bytes[lower] == 0x09 { lower += 1 }
+        while upper > lower, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
+        return lower..<upper
     }
 
     /// The first value of the named cookie.
