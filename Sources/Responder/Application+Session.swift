@@ -40,6 +40,8 @@ extension Application {
             readOneNode = false
             guard let snapshot = try vouched ?? sessions.read(id: id) else { break }
             guard let stored = SessionCodec.decode(snapshot.data) else {
+                // The secondary's copy alone decides nothing: read both nodes first.
+                if snapshot.primaryVersionAssumed { continue }
                 // Undecodable bytes are never overwritten: this request starts a new session.
                 services.metrics.decodeFailure()
                 logger.warning("session data could not be decoded; starting a new session")

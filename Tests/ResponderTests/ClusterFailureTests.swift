@@ -59,6 +59,25 @@ import WebCore
         #expect(harness.json("/session", #"{"a":"1"}"#, cookie: id).jsonBody?["data"]?["c"] == .string("3"))
     }
 
+    @Test func anUndecodableSecondaryCopyIsCheckedAgainstBothNodes() throws {
+        let harness = try Harness()
+        harness.sessions.readsOneNode = true
+        let id = try #require(harness.send("GET", "/").sessionCookieID)
+        var broken = try #require(harness.sessions.rows[id])
+        broken.data = Array("visits|garbage".utf8)
+        harness.sessions.secondaryRows[id] = broken
+        let response = harness.withCookie("GET", "/", id)
+        #expect(response.sessionCookieID == nil, "the session goes on: the primary's copy decodes")
+        #expect(harness.sessions.data(id)?["visits"] == .int(2))
+        #expect(harness.services.metrics.decodeFailures == 0)
+        // Both copies undecodable: counted once, never overwritten, a new session.
+        harness.sessions.rows[id]?.data = Array("visits|garbage".utf8)
+        let fresh = harness.withCookie("GET", "/", id)
+        #expect(fresh.sessionCookieID != nil && fresh.sessionCookieID != id)
+        #expect(harness.sessions.rows[id]?.data == Array("visits|garbage".utf8))
+        #expect(harness.services.metrics.decodeFailures == 1)
+    }
+
     @Test func aLostRaceKeepsBothValueChanges() throws {
         let harness = try Harness()
         let id = try #require(harness.form("/session", "key=a&value=1").sessionCookieID)
