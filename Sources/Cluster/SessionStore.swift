@@ -10,7 +10,7 @@ public struct SessionStore {
 
     /// The live session with this id, or nil when it is unknown, destroyed or expired.
     public func read(id: String) throws(ClusterError) -> SessionSnapshot? {
-        let results = try client.readAll(.sessionRead, [.text(id), .int(client.configuration.sessionLifetime)])
+        let results = try client.readAll(.sessionRead, readValues(id))
         // The primary after the read: a node that failed to answer it is down by now, and the
         // write must be decided by the node that did answer.
         let primary = client.health.primary
@@ -18,8 +18,7 @@ public struct SessionStore {
         var primaryVersion: SessionSnapshot.Version?
         for (node, result) in results where result.rowCount == 1 {
             if result.bool(0, 3) == true { return nil }  // a tombstone anywhere is final
-            guard let hlc = result.int64(0, 1), let origin = result.int64(0, 2) else { continue }
-            let version = SessionSnapshot.Version(hlc: hlc, origin: Int32(truncatingIfNeeded: origin))
+            guard let version = Self.version(of: result) else { continue }
             if node == primary, result.bool(0, 3) == false { primaryVersion = version }
             if newest == nil || newest!.version < version { newest = (version, result) }
         }
@@ -27,9 +26,7 @@ public struct SessionStore {
         client.clock.observe(newest.version.hlc)
         let row = newest.result
         if row.bool(0, 3) == true || row.bool(0, 4) == true { return nil }
-        return SessionSnapshot(
-            id: id, data: row.bytes(0, 0) ?? [], hlc: newest.version.hlc, origin: newest.version.origin,
-            ageSeconds: row.int64(0, 5) ?? 0, primary: primary, primaryVersion: primaryVersion)
+        return Self.snapshot(id: id, row: row, version: newest.version, primary: primary, primaryVersion: primaryVersion)
     }
 
     /// The session as the secondary node holds it, for a request that is about to write it:
@@ -42,18 +39,35 @@ public struct SessionStore {
         let primary = client.health.primary
         let secondary = primary.other
         guard client.health[primary].isUsable, client.health[secondary].isUsable,
-            let row = try? client.run(
-                .sessionRead, [.text(id), .int(client.configuration.sessionLifetime)], on: secondary),
+            let row = try? client.run(.sessionRead, readValues(id), on: secondary),
             row.rowCount == 1, row.bool(0, 3) == false, row.bool(0, 4) == false,
-            let hlc = row.int64(0, 1), let origin = row.int64(0, 2), client.health.primary == primary
+            let version = Self.version(of: row), client.health.primary == primary
         else { return nil }
-        client.clock.observe(hlc)
-        let version = SessionSnapshot.Version(hlc: hlc, origin: Int32(truncatingIfNeeded: origin))
-        var snapshot = SessionSnapshot(
-            id: id, data: row.bytes(0, 0) ?? [], hlc: version.hlc, origin: version.origin,
-            ageSeconds: row.int64(0, 5) ?? 0, primary: primary, primaryVersion: version)
+        client.clock.observe(version.hlc)
+        var snapshot = Self.snapshot(id: id, row: row, version: version, primary: primary, primaryVersion: version)
         snapshot.primaryVersionAssumed = true
         return snapshot
+    }
+
+    /// The parameters of `sessionRead`.
+    private func readValues(_ id: String) -> [PostgresValue] {
+        [.text(id), .int(client.configuration.sessionLifetime)]
+    }
+
+    /// The version of a `sessionRead` row.
+    private static func version(of row: PostgresResult) -> SessionSnapshot.Version? {
+        guard let hlc = row.int64(0, 1), let origin = row.int64(0, 2) else { return nil }
+        return SessionSnapshot.Version(hlc: hlc, origin: Int32(truncatingIfNeeded: origin))
+    }
+
+    /// The snapshot a `sessionRead` row gives.
+    private static func snapshot(
+        id: String, row: PostgresResult, version: SessionSnapshot.Version, primary: NodeName,
+        primaryVersion: SessionSnapshot.Version?
+    ) -> SessionSnapshot {
+        SessionSnapshot(
+            id: id, data: row.bytes(0, 0) ?? [], hlc: version.hlc, origin: version.origin,
+            ageSeconds: row.int64(0, 5) ?? 0, primary: primary, primaryVersion: primaryVersion)
     }
 
     /// Stores a brand-new session under `id` on both nodes; false when the id is taken anywhere.

@@ -111,8 +111,6 @@ struct FastCGIRequest {
     private static func sameName(_ name: String, _ lowercase: StaticString) -> Bool {
         let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
         guard name.utf8.count == expected.count else { return false }
-        return zip(name.utf8, expected).allSatisfy { byte, lower in
-            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 == lower : byte == lower
-        }
+        return zip(name.utf8, expected).allSatisfy { $0.asciiLowercased == $1 }
     }
 }

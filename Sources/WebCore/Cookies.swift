@@ -6,10 +6,38 @@ public enum Cookies {
     /// to Swift but still separates.
     public static func parse(_ header: String, maxCookies: Int = 64) -> [(name: String, value: String)] {
         var result: [(name: String, value: String)] = []
+        forEachPair(in: header, maxCookies: maxCookies) { name, value in
+            result.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            return true
+        }
+        return result
+    }
+
+    /// The first value of the named cookie (among the first 64, as `parse` reads them); only
+    /// that value is decoded.
+    public static func value(named name: String, in header: String?) -> String? {
+        guard let header else { return nil }
+        var found: String?
+        forEachPair(in: header, maxCookies: 64) { pairName, value in
+            guard String(decoding: pairName, as: UTF8.self) == name else { return true }
+            found = String(decoding: value, as: UTF8.self)
+            return false
+        }
+        return found
+    }
+
+    /// Calls `body` with the name and value bytes of each well-formed pair, in order, at most
+    /// `maxCookies` of them, until it returns false. Cut at ASCII bytes, the pieces of valid
+    /// UTF-8 stay valid.
+    private static func forEachPair(
+        in header: String, maxCookies: Int,
+        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Bool
+    ) {
         var header = header
         header.withUTF8 { bytes in
+            var pairs = 0
             var partStart = 0
-            while partStart <= bytes.count, result.count < maxCookies {
+            while partStart <= bytes.count, pairs < maxCookies {
                 var partEnd = partStart
                 while partEnd < bytes.count, bytes[partEnd] != UInt8(ascii: ";") { partEnd += 1 }
                 defer { partStart = partEnd + 1 }
@@ -24,13 +52,11 @@ public enum Cookies {
                     value = (value.lowerBound + 1)..<(value.upperBound - 1)
                 }
                 if name.isEmpty { continue }
-                // Cut at ASCII bytes, the pieces of valid UTF-8 stay valid.
-                result.append(
-                    (String(decoding: UnsafeBufferPointer(rebasing: bytes[name]), as: UTF8.self),
-                     String(decoding: UnsafeBufferPointer(rebasing: bytes[value]), as: UTF8.self)))
+                pairs += 1
+                guard body(UnsafeBufferPointer(rebasing: bytes[name]), UnsafeBufferPointer(rebasing: bytes[value]))
+                else { return }
             }
         }
-        return result
     }
 
     /// `range` of `bytes` without leading and trailing spaces and tabs.
@@ -40,12 +66,6 @@ public enum Cookies {
         while lower < upper, bytes[lower] == 0x20 || bytes[lower] == 0x09 { lower += 1 }
         while upper > lower, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
         return lower..<upper
-    }
-
-    /// The first value of the named cookie.
-    public static func value(named name: String, in header: String?) -> String? {
-        guard let header else { return nil }
-        return parse(header).first(where: { $0.name == name })?.value
     }
 
     /// A `Set-Cookie` value. `value` must already be cookie-safe (session ids are).

@@ -98,12 +98,7 @@ extension HTTPRequest {
         return String(unsafeUninitializedCapacity: bytes.count) { buffer in
             var index = 0
             for byte in bytes {
-                buffer[index] =
-                    switch byte {
-                    case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte | 0x20
-                    case UInt8(ascii: "_"): UInt8(ascii: "-")
-                    default: byte
-                    }
+                buffer[index] = byte == UInt8(ascii: "_") ? UInt8(ascii: "-") : byte.asciiLowercased
                 index += 1
             }
             return index

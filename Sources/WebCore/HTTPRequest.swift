@@ -74,9 +74,7 @@ public struct HTTPRequest: Sendable {
         for start in 0...(bytes.count - wanted.count) {
             var index = 0
             while index < wanted.count {
-                let byte = bytes[start + index]
-                let lowered = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
-                if lowered != wanted[index] { break }
+                if bytes[start + index].asciiLowercased != wanted[index] { break }
                 index += 1
             }
             if index == wanted.count { return start }

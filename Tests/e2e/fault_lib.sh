@@ -243,6 +243,21 @@ wait_loads_ready() {
     done
 }
 
+# finish_front_load FRONT: waits for FRONT's background load (LOAD_PIDS, output in
+# $E2E_TMP/load-FRONT.out), shows its summary, the failures in short and any answer against the
+# ledger (not every failure's body), and returns the load's exit status.
+finish_front_load() {
+    local front=$1 rc=0 summary
+    wait "${LOAD_PIDS[$front]}" || rc=$?
+    unset "LOAD_PIDS[$front]"
+    echo "    $front:"
+    grep -E '^ledger: (run .* done|max latency|per pool|ledger: |FAIL|ANOMALY|  )' "$E2E_TMP/load-$front.out" |
+        sed 's/^/      /'
+    summary=$(grep -o '[0-9]* non-2xx.*' "$E2E_TMP/load-$front.out" | tail -n 1)
+    note "$front load: ${summary:-no summary}"
+    return "$rc"
+}
+
 # end_fault_test: the cluster back as it was (checked), the pools' logs shown when a check
 # failed, and the summary.
 end_fault_test() {

@@ -84,16 +84,7 @@ sleep "$LEAD_IN"
 touch "$E2E_TMP/stop"
 
 for front in haproxy nginx lighttpd; do
-    rc=0
-    wait "${LOAD_PIDS[$front]}" || rc=$?
-    unset "LOAD_PIDS[$front]"
-    # The summary, the failures in short and any answer against the ledger (not every failure's body).
-    echo "    $front:"
-    grep -E '^ledger: (run .* done|max latency|per pool|ledger: |FAIL|ANOMALY|  )' "$E2E_TMP/load-$front.out" |
-        sed 's/^/      /'
-    summary=$(grep -o '[0-9]* non-2xx.*' "$E2E_TMP/load-$front.out" | tail -n 1)
-    note "$front: ${summary:-no summary}"
-    if ((rc == 0)); then
+    if finish_front_load "$front"; then
         pass "$front: at most ${MAX_FAILURES[$front]} failed requests, every answer consistent with the ledger"
     else
         fail "$front: more than ${MAX_FAILURES[$front]} failed requests or an answer against the ledger (see above)"

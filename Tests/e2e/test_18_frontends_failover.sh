@@ -97,14 +97,7 @@ do_curl -b "$jar" "$E2E_HAPROXY/session"
 assert_eq $((PROBES * ${#FAILOVER_FRONTS[@]})) "$(json_get visits)" "the probes' session counts every GET / right after the kill"
 
 for front in "${FAILOVER_FRONTS[@]}"; do
-    rc=0
-    wait "${LOAD_PIDS[$front]}" || rc=$?
-    unset "LOAD_PIDS[$front]"
-    echo "    $front:"
-    grep -E '^ledger: (run .* done|max latency|per pool|ledger: |FAIL|ANOMALY|  )' "$E2E_TMP/load-$front.out" |
-        sed 's/^/      /'
-    note "$front load: $(grep -o '[0-9]* non-2xx.*' "$E2E_TMP/load-$front.out" | tail -n 1)"
-    if ((rc == 0)); then
+    if finish_front_load "$front"; then
         pass "[$front] at most $THREADS failed requests (those pool $POOL held), none slower than ${LIMIT}s, every answer consistent with the ledger"
     else
         fail "[$front] more than $THREADS failed requests, a slow one, or an answer against the ledger (see above)"
