@@ -7,40 +7,19 @@ import WebCore
 struct FastCGIRequest {
     let raw: UnsafeMutablePointer<FCGX_Request>
 
-    /// The CGI parameters `HTTPRequest.fromCGI` reads, in the order they came: every `HTTP_*`
-    /// header and the few request variables it names. The rest (`SERVER_SOFTWARE`,
-    /// `DOCUMENT_ROOT`, …) are not copied.
-    func parameters() -> [(key: String, value: String)] {
-        var result: [(key: String, value: String)] = []
-        result.reserveCapacity(24)
+    /// The CGI parameters `HTTPRequest.fromCGI` reads, in one pass over libfcgi's `NAME=VALUE`
+    /// strings: names are compared as bytes, and only the values kept become strings.
+    func parameters() -> CGIParameters {
+        var result = CGIParameters()
         guard var cursor = raw.pointee.envp else { return result }
         while let entry = cursor.pointee {
             cursor += 1
             guard let equals = strchr(entry, Int32(UInt8(ascii: "="))) else { continue }
-            let nameLength = equals - entry
-            let name = UnsafeRawBufferPointer(start: entry, count: nameLength)
-            guard Self.isWanted(name) else { continue }
-            let value = UnsafeRawBufferPointer(start: equals + 1, count: strlen(equals + 1))
-            result.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            result.add(
+                name: UnsafeRawBufferPointer(start: entry, count: equals - entry),
+                value: UnsafeRawBufferPointer(start: equals + 1, count: strlen(equals + 1)))
         }
         return result
-    }
-
-    /// Request variables besides the `HTTP_*` headers that `HTTPRequest.fromCGI` reads.
-    private static let wantedNames: [[UInt8]] = HTTPRequest.cgiVariables.map { Array($0.utf8) }
-
-    private static func isWanted(_ name: UnsafeRawBufferPointer) -> Bool {
-        guard name.count >= 5 else { return false }
-        switch name[0] {
-        case UInt8(ascii: "H"):
-            if name.count == 5 { return name.elementsEqual("HTTPS".utf8) }
-            return name[1] == UInt8(ascii: "T") && name[2] == UInt8(ascii: "T") && name[3] == UInt8(ascii: "P")
-                && name[4] == UInt8(ascii: "_")
-        case UInt8(ascii: "R"), UInt8(ascii: "S"), UInt8(ascii: "P"), UInt8(ascii: "Q"), UInt8(ascii: "C"):
-            return wantedNames.contains { $0.count == name.count && $0.elementsEqual(name) }
-        default:
-            return false
-        }
     }
 
     /// Reads and drops up to `limit` bytes of a body that is not wanted, so that a front end

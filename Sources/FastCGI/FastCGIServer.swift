@@ -155,7 +155,7 @@ public final class FastCGIServer: Sendable {
             }
             statistics.begin()
             let parameters = request.parameters()
-            guard parameters.contains(where: { $0.key == "REQUEST_METHOD" }) else {
+            guard parameters.hasRequestMethod else {
                 // A request its front end aborted before sending any parameter (HAProxy does so
                 // with a path it cannot encode): nothing to serve, and never a default `GET /`.
                 logger.info("refused a request without CGI parameters", metadata: ["worker": "\(index)"])
@@ -165,7 +165,7 @@ public final class FastCGIServer: Sendable {
                 continue
             }
             let httpRequest = HTTPRequest.fromCGI(
-                parameters: parameters, readBody: { request.readBody(upTo: $0) },
+                parameters, readBody: { request.readBody(upTo: $0) },
                 discardBody: { request.discardBody(upTo: $0) }, maxBodyBytes: maxBodyBytes)
             let response = handler.respond(to: httpRequest)
             request.write(response, includeBody: httpRequest.method != "HEAD")

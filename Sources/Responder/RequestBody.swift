@@ -124,7 +124,7 @@ public struct InputLimits: Sendable {
             for byte in cookie.utf8 where byte == UInt8(ascii: ";") { count += 1 }
             guard count <= maxCookies else { throw HTTPError(431, "The request carries more than \(maxCookies) cookies.") }
         }
-        for (name, value) in request.headers where name != "cookie" && value.utf8.count > maxHeaderBytes {
+        for (name, value) in request.headers where value.utf8.count > maxHeaderBytes && name != "cookie" {
             throw HTTPError(431, "A request header is longer than \(maxHeaderBytes) bytes.")
         }
     }

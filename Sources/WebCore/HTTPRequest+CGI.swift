@@ -1,53 +1,121 @@
+/// The CGI parameters of one request that `HTTPRequest.fromCGI` reads, gathered in one pass
+/// over name and value bytes (as libfcgi hands them over): every `HTTP_*` header under its HTTP
+/// name (`HTTP_ACCEPT_LANGUAGE` → `accept-language`), the few request variables below, nothing
+/// else. A name given twice keeps its last value.
+public struct CGIParameters {
+    public internal(set) var headers: [String: String] = [:]
+    var method: String?, requestURI: String?, scriptName: String?, pathInfo: String?
+    var queryString: String?, https: String?, contentLength: String?, contentType: String?
+
+    public init() { headers.reserveCapacity(16) }
+
+    /// The list of parameters, in order (tests and fuzzing build requests this way).
+    public init(_ parameters: [(key: String, value: String)]) {
+        self.init()
+        for (name, value) in parameters {
+            var name = name
+            name.withUTF8 { add(name: UnsafeRawBufferPointer($0), value: value) }
+        }
+    }
+
+    /// True when the front end sent `REQUEST_METHOD`: a request it aborted before sending any
+    /// parameter (HAProxy does so with a path it cannot encode) has none.
+    public var hasRequestMethod: Bool { method != nil }
+
+    /// Takes one parameter; `value` is read only when the name is one that is kept.
+    public mutating func add(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        guard let kind = Self.kind(of: name) else { return }
+        store(String(decoding: value, as: UTF8.self), as: kind, name: name)
+    }
+
+    mutating func add(name: UnsafeRawBufferPointer, value: String) {
+        guard let kind = Self.kind(of: name) else { return }
+        store(value, as: kind, name: name)
+    }
+
+    private enum Kind { case header, method, requestURI, scriptName, pathInfo, queryString, https, length, type }
+
+    private mutating func store(_ value: String, as kind: Kind, name: UnsafeRawBufferPointer) {
+        switch kind {
+        case .header: headers[Self.headerName(cgiName: name)] = value
+        case .method: method = value
+        case .requestURI: requestURI = value
+        case .scriptName: scriptName = value
+        case .pathInfo: pathInfo = value
+        case .queryString: queryString = value
+        case .https: https = value
+        case .length: contentLength = value
+        case .type: contentType = value
+        }
+    }
+
+    /// What a parameter name is, compared as bytes (no string is made for names not kept).
+    /// Runs for each of the ~30 parameters of every request: the length decides first.
+    private static func kind(of name: UnsafeRawBufferPointer) -> Kind? {
+        guard name.count >= 5, let start = name.baseAddress else { return nil }
+        func equals(_ expected: StaticString) -> Bool {
+            var index = 0
+            while index < name.count {
+                if start.load(fromByteOffset: index, as: UInt8.self) != expected.utf8Start[index] { return false }
+                index += 1
+            }
+            return true
+        }
+        // "HTTP" as a little-endian 32-bit word.
+        if start.loadUnaligned(as: UInt32.self).littleEndian == 0x5054_5448 {
+            let fifth = start.load(fromByteOffset: 4, as: UInt8.self)
+            if name.count == 5 { return fifth == UInt8(ascii: "S") ? .https : nil }
+            return fifth == UInt8(ascii: "_") ? .header : nil
+        }
+        switch name.count {
+        case 9: return equals("PATH_INFO") ? .pathInfo : nil
+        case 11: return equals("REQUEST_URI") ? .requestURI : equals("SCRIPT_NAME") ? .scriptName : nil
+        case 12: return equals("QUERY_STRING") ? .queryString : equals("CONTENT_TYPE") ? .type : nil
+        case 14: return equals("REQUEST_METHOD") ? .method : equals("CONTENT_LENGTH") ? .length : nil
+        default: return nil
+        }
+    }
+
+    /// `HTTP_ACCEPT_LANGUAGE` → `accept-language`, byte by byte: ASCII letters lowered, `_` made
+    /// `-`, every other byte kept (header names are ASCII tokens; nothing else is changed).
+    static func headerName(cgiName: UnsafeRawBufferPointer) -> String {
+        let bytes = cgiName.dropFirst(5)
+        return String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            var index = 0
+            for byte in bytes {
+                buffer[index] = byte == UInt8(ascii: "_") ? UInt8(ascii: "-") : byte.asciiLowercased
+                index += 1
+            }
+            return index
+        }
+    }
+}
+
 /// Building an `HTTPRequest` from CGI parameters (what FastCGI carries). Pure, so that it can
 /// be unit-tested and fuzzed without a socket.
 extension HTTPRequest {
-    /// The CGI variables `fromCGI` reads besides the `HTTP_*` headers.
-    public static let cgiVariables = [
-        "REQUEST_METHOD", "REQUEST_URI", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "HTTPS", "CONTENT_LENGTH",
-        "CONTENT_TYPE",
-    ]
-
     /// The most of an oversized body read only to be dropped; past it the connection is closed.
     public static let maxDiscardedBytes = 64 << 20
 
-    /// Builds the request value from CGI parameters and the body.
-    ///
-    /// `parameters` may repeat a name (libfcgi hands over what the front end sent); the last one
-    /// counts, as in a dictionary. One pass, no dictionary of the parameters is built.
+    /// Builds the request value from CGI parameters given as a dictionary (tests).
     public static func fromCGI(
         parameters: [String: String], readBody: (Int) -> [UInt8], discardBody: (Int) -> Void = { _ in },
         maxBodyBytes: Int
     ) -> HTTPRequest {
-        fromCGI(parameters: Array(parameters), readBody: readBody, discardBody: discardBody, maxBodyBytes: maxBodyBytes)
+        fromCGI(
+            CGIParameters(Array(parameters)), readBody: readBody, discardBody: discardBody, maxBodyBytes: maxBodyBytes)
     }
 
-    /// The same from the parameters as a list (not generic: this runs on every request, and a
-    /// generic function called from another module is not specialised).
+    /// Builds the request value from CGI parameters and the body.
     public static func fromCGI(
-        parameters: [(key: String, value: String)], readBody: (Int) -> [UInt8], discardBody: (Int) -> Void = { _ in },
+        _ parameters: CGIParameters, readBody: (Int) -> [UInt8], discardBody: (Int) -> Void = { _ in },
         maxBodyBytes: Int
     ) -> HTTPRequest {
-        var headers: [String: String] = [:]
-        headers.reserveCapacity(parameters.count)
-        var givenMethod: String?, requestURI: String?, scriptName: String?, pathInfo: String?
-        var queryString: String?, httpsFlag: String?, contentLength: String?, contentType: String?
-        for (name, value) in parameters {
-            if name.utf8.starts(with: "HTTP_".utf8) {
-                headers[headerName(cgiName: name)] = value
-                continue
-            }
-            switch name {
-            case "REQUEST_METHOD": givenMethod = value
-            case "REQUEST_URI": requestURI = value
-            case "SCRIPT_NAME": scriptName = value
-            case "PATH_INFO": pathInfo = value
-            case "QUERY_STRING": queryString = value
-            case "HTTPS": httpsFlag = value
-            case "CONTENT_LENGTH": contentLength = value
-            case "CONTENT_TYPE": contentType = value
-            default: break
-            }
-        }
+        var headers = parameters.headers
+        let givenMethod = parameters.method, requestURI = parameters.requestURI
+        let scriptName = parameters.scriptName, pathInfo = parameters.pathInfo
+        let queryString = parameters.queryString, httpsFlag = parameters.https
+        let contentLength = parameters.contentLength, contentType = parameters.contentType
         if let contentType, !contentType.isEmpty { headers["content-type"] = contentType }
         let method = givenMethod ?? "GET"
         var request = HTTPRequest(
@@ -89,19 +157,5 @@ extension HTTPRequest {
             request.bodyProblem = .lengthMismatch
         }
         return request
-    }
-
-    /// `HTTP_ACCEPT_LANGUAGE` → `accept-language`, byte by byte: ASCII letters lowered, `_` made
-    /// `-`, every other byte kept (header names are ASCII tokens; nothing else is changed).
-    static func headerName(cgiName: String) -> String {
-        let bytes = cgiName.utf8.dropFirst(5)
-        return String(unsafeUninitializedCapacity: bytes.count) { buffer in
-            var index = 0
-            for byte in bytes {
-                buffer[index] = byte == UInt8(ascii: "_") ? UInt8(ascii: "-") : byte.asciiLowercased
-                index += 1
-            }
-            return index
-        }
     }
 }
