@@ -37,4 +37,42 @@ import WebCore
         #expect(Self.request([:], body: [1]).bodyProblem == .lengthMismatch)
         #expect(Self.request(["REQUEST_URI": "/%zz"]).bodyProblem == .malformedTarget)
     }
+
+    /// Names are told apart as bytes: near misses are ignored, every `HTTP_*` is a header, and a
+    /// name given twice keeps its last value (libfcgi hands over what the front end sent).
+    @Test func parameterNamesAreMatchedExactlyAsBytes() {
+        var parameters = CGIParameters()
+        func add(_ name: String, _ value: [UInt8]) {
+            Array(name.utf8).withUnsafeBytes { name in value.withUnsafeBytes { parameters.add(name: name, value: $0) } }
+        }
+        add("REQUEST_URIX", Array("/wrong".utf8))
+        add("request_uri", Array("/wrong".utf8))
+        add("REQUEST_UR", Array("/wrong".utf8))
+        add("HTTP", Array("x".utf8))
+        add("HTTP_", Array("x".utf8))
+        add("HTTPX_HOST", Array("x".utf8))
+        add("HTTP_X_CUSTOM_NAME", Array("first".utf8))
+        add("HTTP_X_CUSTOM_NAME", [0x61, 0xFF, 0x62])  // invalid UTF-8, repaired
+        add("SCRIPT_NAME", Array("/manage".utf8))
+        add("HTTPS", Array("ON".utf8))
+        #expect(!parameters.hasRequestMethod)
+        add("REQUEST_METHOD", Array("GET".utf8))
+        #expect(parameters.hasRequestMethod)
+        #expect(parameters.headers == ["x-custom-name": "a\u{FFFD}b"])
+        let request = HTTPRequest.fromCGI(parameters, readBody: { _ in [] }, maxBodyBytes: 10)
+        #expect(request.path == "/manage")
+        #expect(request.isHTTPS)
+        #expect(request.method == "GET")
+    }
+
+    /// The list form keeps the last of repeated names, as the bytes form does.
+    @Test func theLastOfRepeatedParametersCounts() {
+        let request = HTTPRequest.fromCGI(
+            CGIParameters([("REQUEST_URI", "/a"), ("HTTP_ACCEPT", "text/html"), ("REQUEST_URI", "/b?x=1"),
+                ("HTTP_ACCEPT", "application/json")]),
+            readBody: { _ in [] }, maxBodyBytes: 10)
+        #expect(request.path == "/b")
+        #expect(request.query == "x=1")
+        #expect(request.headers["accept"] == "application/json")
+    }
 }
