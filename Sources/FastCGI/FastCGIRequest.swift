@@ -69,10 +69,10 @@ struct FastCGIRequest {
             bytes.append(UInt8(ascii: "\n"))
         }
         var hasLength = false
-        for (name, value) in response.headers where Self.sameName(name, "location") { line("Location", value) }
+        for (name, value) in response.headers where ASCIICaseInsensitive.equals(name, "location") { line("Location", value) }
         line("Status", "\(response.status) \(HTTPResponse.reason(response.status))")
-        for (name, value) in response.headers where !Self.sameName(name, "location") {
-            if Self.sameName(name, "content-length") { hasLength = true }
+        for (name, value) in response.headers where !ASCIICaseInsensitive.equals(name, "location") {
+            if ASCIICaseInsensitive.equals(name, "content-length") { hasLength = true }
             line(name, value)
         }
         if !hasLength { line("Content-Length", String(response.body.count)) }
@@ -84,12 +84,5 @@ struct FastCGIRequest {
                 _ = FCGX_PutStr(chars.baseAddress, Int32(chars.count), raw.pointee.out)
             }
         }
-    }
-
-    /// ASCII case-insensitive equality with a lowercase name, without building strings.
-    private static func sameName(_ name: String, _ lowercase: StaticString) -> Bool {
-        let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-        guard name.utf8.count == expected.count else { return false }
-        return zip(name.utf8, expected).allSatisfy { $0.asciiLowercased == $1 }
     }
 }

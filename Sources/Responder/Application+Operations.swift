@@ -4,25 +4,25 @@ import WebCore
 
 extension Application {
     /// A node's state as the contract names it: a node catching up serves, so it is `up`.
-    static func contractState(_ state: NodeHealth.State) -> String { isUp(state) ? "up" : "down" }
-    static func isUp(_ state: NodeHealth.State) -> Bool { state != .down }
+    static func contractState(_ state: NodeHealth.State) -> String { contractState(up: state != .down) }
+    static func contractState(up: Bool) -> String { up ? "up" : "down" }
 
     /// `GET /health`: 200 while at least one node serves, else 503. Never touches a database:
     /// the state comes from the circuit breakers, which the maintenance thread keeps fresh.
     func health() -> HTTPResponse {
-        let up = !services.health.allDown
-        let aUp = Self.isUp(services.health[.a].state)
-        let bUp = Self.isUp(services.health[.b].state)
-        return Self.healthResponses[(up ? 4 : 0) | (aUp ? 1 : 0) | (bUp ? 2 : 0)]
+        let aUp = services.health[.a].isUsable
+        let bUp = services.health[.b].isUsable
+        return Self.healthResponses[(aUp ? 1 : 0) | (bUp ? 2 : 0)]
     }
 
-    /// The `/health` answers for every combination of overall state, node A's and node B's,
-    /// encoded once: HAProxy asks every second and the answer only changes with the nodes' states.
-    private static let healthResponses: [HTTPResponse] = (0..<8).map { index in
-        let up = index & 4 != 0
+    /// The `/health` answers for every combination of node A's and node B's states, encoded
+    /// once: HAProxy asks every second and the answer only changes with the nodes' states.
+    private static let healthResponses: [HTTPResponse] = (0..<4).map { index in
+        let aUp = index & 1 != 0
+        let bUp = index & 2 != 0
+        let up = aUp || bUp
         let nodes = JSONValue.object([
-            (NodeName.a.rawValue, .string(index & 1 != 0 ? "up" : "down")),
-            (NodeName.b.rawValue, .string(index & 2 != 0 ? "up" : "down")),
+            (NodeName.a.rawValue, .string(contractState(up: aUp))), (NodeName.b.rawValue, .string(contractState(up: bUp))),
         ])
         var response = HTTPResponse.json(
             .object([("status", .string(up ? "ok" : "down")), ("nodes", nodes)]), status: up ? 200 : 503)

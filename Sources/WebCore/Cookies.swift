@@ -13,13 +13,13 @@ public enum Cookies {
         return result
     }
 
-    /// The first value of the named cookie (among the first 64, as `parse` reads them); only
-    /// that value is decoded.
+    /// The first value of the named cookie (among the first 64, as `parse` reads them); names
+    /// compare as bytes (cookie names are ASCII tokens), and only the value found is decoded.
     public static func value(named name: String, in header: String?) -> String? {
         guard let header else { return nil }
         var found: String?
         forEachPair(in: header, maxCookies: 64) { pairName, value in
-            guard String(decoding: pairName, as: UTF8.self) == name else { return true }
+            guard pairName.elementsEqual(name.utf8) else { return true }
             found = String(decoding: value, as: UTF8.self)
             return false
         }

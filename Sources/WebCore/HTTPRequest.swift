@@ -57,29 +57,15 @@ public struct HTTPRequest: Sendable {
     /// `application/json`, and the body is not JSON.
     public var prefersHTML: Bool {
         if hasJSONBody { return false }
-        guard let accept = headers["accept"], let html = Self.offset(of: "text/html", in: accept) else { return false }
-        guard let json = Self.offset(of: "application/json", in: accept) else { return true }
+        guard let accept = headers["accept"], let html = ASCIICaseInsensitive.offset(of: "text/html", in: accept)
+        else { return false }
+        guard let json = ASCIICaseInsensitive.offset(of: "application/json", in: accept) else { return true }
         return html < json
     }
 
     /// True when `Accept` names `application/json` at all.
-    public var acceptsJSON: Bool { headers["accept"].flatMap { Self.offset(of: "application/json", in: $0) } != nil }
-
-    /// Where `needle` (lowercase ASCII) first occurs in `text`, ignoring ASCII case; bytes, not
-    /// `Character`s, as `Accept` is ASCII and this runs on most requests.
-    static func offset(of needle: StaticString, in text: String) -> Int? {
-        let wanted = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
-        let bytes = Array(text.utf8)
-        guard bytes.count >= wanted.count else { return nil }
-        for start in 0...(bytes.count - wanted.count) {
-            var index = 0
-            while index < wanted.count {
-                if bytes[start + index].asciiLowercased != wanted[index] { break }
-                index += 1
-            }
-            if index == wanted.count { return start }
-        }
-        return nil
+    public var acceptsJSON: Bool {
+        headers["accept"].flatMap { ASCIICaseInsensitive.offset(of: "application/json", in: $0) } != nil
     }
 }
 

@@ -9,10 +9,7 @@ struct SessionStoreTests {
         let store = SessionStore(client: TestCluster.client())
         let id = TestCluster.uniqueID()
         #expect(try store.insertNew(id: id, data: Array("visits|i:1;".utf8)))
-        for node in NodeName.allCases {
-            let data = try TestCluster.scalar(node, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)])
-            #expect(data == "visits|i:1;", "node \(node)")
-        }
+        try expectBothNodes(id, "visits|i:1;")
         let snapshot = try #require(try store.read(id: id))
         #expect(snapshot.data == Array("visits|i:1;".utf8))
         #expect(snapshot.primaryVersion != nil)
@@ -37,10 +34,7 @@ struct SessionStoreTests {
         #expect(try first.write(seenByFirst, data: Array("n|i:1;".utf8)) == false)
         let fresh = try #require(try first.read(id: id))
         #expect(try first.write(fresh, data: Array("n|i:2;".utf8)))
-        for node in NodeName.allCases {
-            let data = try TestCluster.scalar(node, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)])
-            #expect(data == "n|i:2;", "node \(node)")
-        }
+        try expectBothNodes(id, "n|i:2;")
     }
 
     @Test func destroyedSessionNeverComesBack() throws {
@@ -71,17 +65,11 @@ struct SessionStoreTests {
         let id = TestCluster.uniqueID()
         #expect(try store.insertNew(id: id, data: Array("v|i:1;".utf8)))
         // Node B alone holds a newer version (as after an outage of A).
-        let b = try TestCluster.connect(.b)
-        _ = try b.query(
-            "UPDATE php_session SET data = $2, hlc = hlc + 1000 WHERE id = $1", [.text(id), .bytes(Array("v|i:9;".utf8))],
-            deadline: TestCluster.deadline())
+        try Self.makeNewer(on: .b, id, "v|i:9;")
         let snapshot = try #require(try store.read(id: id))
         #expect(snapshot.data == Array("v|i:9;".utf8))
         #expect(try store.write(snapshot, data: Array("v|i:10;".utf8)))
-        for node in NodeName.allCases {
-            let data = try TestCluster.scalar(node, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)])
-            #expect(data == "v|i:10;", "node \(node)")
-        }
+        try expectBothNodes(id, "v|i:10;")
     }
 
     /// A request that will write reads node B only; the compare-and-set on A checks that A holds
@@ -96,38 +84,44 @@ struct SessionStoreTests {
         try expectBothNodes(id, "v|i:2;")
 
         // B alone holds a newer version (A missed it): B's version cannot pass A's check.
-        let b = try TestCluster.connect(.b)
-        _ = try b.query(
-            "UPDATE php_session SET data = $2, hlc = hlc + 1000 WHERE id = $1", [.text(id), .bytes(Array("v|i:9;".utf8))],
-            deadline: TestCluster.deadline())
+        try Self.makeNewer(on: .b, id, "v|i:9;")
         let fromB = try #require(store.readSecondary(id: id))
         #expect(fromB.data == Array("v|i:9;".utf8))
         #expect(try store.write(fromB, data: Array("v|i:10;".utf8)) == false)
-        #expect(try TestCluster.scalar(.a, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)]) == "v|i:2;")
-        #expect(try TestCluster.scalar(.b, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)]) == "v|i:9;")
+        #expect(try Self.sessionText(.a, id) == "v|i:2;")
+        #expect(try Self.sessionText(.b, id) == "v|i:9;")
         let both = try #require(try store.read(id: id))
         #expect(both.primaryVersionAssumed == false && both.data == Array("v|i:9;".utf8))
         #expect(try store.write(both, data: Array("v|i:10;".utf8)))
         try expectBothNodes(id, "v|i:10;")
 
         // A alone holds a newer version (B missed it): B's older version fails on A, nothing changes.
-        let a = try TestCluster.connect(.a)
-        _ = try a.query(
-            "UPDATE php_session SET data = $2, hlc = hlc + 1000 WHERE id = $1", [.text(id), .bytes(Array("v|i:20;".utf8))],
-            deadline: TestCluster.deadline())
+        try Self.makeNewer(on: .a, id, "v|i:20;")
         let stale = try #require(store.readSecondary(id: id))
         #expect(try store.write(stale, data: Array("v|i:11;".utf8)) == false)
-        #expect(try TestCluster.scalar(.a, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)]) == "v|i:20;")
+        #expect(try Self.sessionText(.a, id) == "v|i:20;")
 
         // B without the row, or with a tombstone: B cannot vouch, the caller reads both.
-        _ = try b.query("DELETE FROM php_session WHERE id = $1", [.text(id)], deadline: TestCluster.deadline())
+        _ = try TestCluster.connect(.b).query("DELETE FROM php_session WHERE id = $1", [.text(id)], deadline: TestCluster.deadline())
         #expect(store.readSecondary(id: id) == nil)
         #expect(try store.read(id: id)?.data == Array("v|i:20;".utf8))
     }
 
+    /// The session's data on one node, as text.
+    static func sessionText(_ node: NodeName, _ id: String) throws -> String? {
+        try TestCluster.scalar(node, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)])
+    }
+
+    /// Gives one node alone a newer version of the session (as when the other missed a write).
+    static func makeNewer(on node: NodeName, _ id: String, _ data: String) throws {
+        _ = try TestCluster.connect(node).query(
+            "UPDATE php_session SET data = $2, hlc = hlc + 1000 WHERE id = $1", [.text(id), .bytes(Array(data.utf8))],
+            deadline: TestCluster.deadline())
+    }
+
     private func expectBothNodes(_ id: String, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         for node in NodeName.allCases {
-            let data = try TestCluster.scalar(node, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)])
+            let data = try Self.sessionText(node, id)
             #expect(data == expected, "node \(node)", sourceLocation: sourceLocation)
         }
     }
@@ -175,7 +169,7 @@ struct RequestDeadlineTests {
         #expect(
             try TestCluster.scalar(
                 .a, "SELECT count(*) FROM replication_outbox WHERE row_key = $1", [.text(id)]) != "0"
-                || (try TestCluster.scalar(.b, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)])) == "n|i:2;",
+                || (try SessionStoreTests.sessionText(.b, id)) == "n|i:2;",
             "the copy is queued for B (or already replayed)")
         _ = try blocker.query("ROLLBACK", deadline: TestCluster.deadline())
         client.beginRequest(deadline: nil)
