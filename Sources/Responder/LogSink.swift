@@ -4,32 +4,85 @@ import Synchronization
 
 /// One line per log event, appended to a file or standard error. spawn-fcgi sends a child's
 /// own stderr to /dev/null, so pools log to `LOG_FILE`.
+///
+/// Request lines are gathered in memory and written in batches, as nginx's `access_log …
+/// buffer= flush=` does: one `write` per 16 KiB or per quarter second instead of one per
+/// request under a lock every worker thread waits on (measured: a futex wait on three requests
+/// in four at 32 connections). A line above `info` (a notice, warning or error) is written at
+/// once, with everything before it, so the log of a failure is never behind.
 public final class LogSink: Sendable {
-    /// The stream is only touched under the mutex.
-    private let file: Mutex<UnsafeMutablePointer<FILE>>
+    private let descriptor: Int32
+    /// Lines not written yet; held only to append or to take the whole batch.
+    private let pending = Mutex<[UInt8]>([])
+    /// Held while a batch is written, so batches reach the file in the order they were taken.
+    private let writing = Mutex<Void>(())
 
-    /// Opens `path` for appending, or uses standard error when nil.
-    public init(path: String?) throws {
+    /// A batch this large is written by the thread that filled it.
+    static let batchBytes = 16384
+    /// The longest a request line waits in memory, in seconds.
+    public static let flushSeconds = 0.25
+
+    /// Opens `path` for appending, or uses standard error when nil, and starts the thread that
+    /// writes what is left in memory every `flushSeconds` (none when nil: tests flush themselves).
+    public init(path: String?, flushSeconds: Double? = LogSink.flushSeconds) throws {
         if let path {
-            guard let handle = fopen(path, "a") else {
+            let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o666)
+            guard opened >= 0 else {
                 throw ConfigurationError(key: "LOG_FILE", problem: "cannot be opened for appending")
             }
-            setvbuf(handle, nil, _IOLBF, 0)
-            file = Mutex(handle)
+            descriptor = opened
         } else {
-            guard let handle = fdopen(2, "a") else {
+            guard fcntl(2, F_GETFD) != -1 else {
                 throw ConfigurationError(key: "LOG_FILE", problem: "is unset and standard error is closed")
             }
-            setvbuf(handle, nil, _IOLBF, 0)
-            file = Mutex(handle)
+            descriptor = 2
         }
+        guard let flushSeconds else { return }
+        let thread = Thread { [weak self] in
+            while true {
+                Thread.sleep(forTimeInterval: flushSeconds)
+                guard let sink = self else { return }
+                sink.flush()
+            }
+        }
+        thread.name = "log-flush"
+        thread.start()
     }
 
-    /// Writes one line; `line` holds no newline of its own.
-    func write(_ line: [UInt8]) {
-        file.withLock { handle in
-            line.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, handle) }
-            fputc(0x0A, handle)
+    deinit {
+        flush()
+        if descriptor != 2 { close(descriptor) }
+    }
+
+    /// Adds one line (`line` holds no newline of its own); `now` writes it, and everything
+    /// before it, before returning.
+    func write(_ line: [UInt8], now: Bool) {
+        let full = pending.withLock { batch in
+            if batch.capacity == 0 { batch.reserveCapacity(Self.batchBytes + 512) }
+            batch.append(contentsOf: line)
+            batch.append(0x0A)
+            return batch.count >= Self.batchBytes
+        }
+        if now || full { flush() }
+    }
+
+    /// Writes every line held in memory.
+    public func flush() {
+        writing.withLock { _ in
+            let batch = pending.withLock { batch -> [UInt8] in
+                if batch.isEmpty { return [] }
+                defer { batch = [] }
+                return batch
+            }
+            batch.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let wrote = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    if wrote < 0 && errno == EINTR { continue }
+                    if wrote <= 0 { return }  // a full disk or a closed stderr: the lines are dropped
+                    offset += wrote
+                }
+            }
         }
     }
 }
@@ -77,7 +130,7 @@ public struct SinkLogHandler: LogHandler {
             default: Self.appendCleaned(value.description, to: &line)
             }
         }
-        sink.write(line)
+        sink.write(line, now: event.level > .info)
     }
 
     private static func append(_ text: String, to line: inout [UInt8]) {

@@ -59,6 +59,7 @@ import WebCore
         services.health.a.recordFailure("refused")
         services.health.b.recordFailure("refused")
         #expect(app.respond(to: HTTPRequest(method: "GET", path: "/health")).status == 503)
+        sink.flush()
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").filter {
             $0.contains(" request ") || $0.contains(": request")
         }
@@ -66,6 +67,45 @@ import WebCore
         #expect(lines.first?.contains("http.path=/session") == true)
         #expect(lines.last?.contains("http.path=/health") == true && lines.last?.contains("http.status=503") == true)
         #expect(!lines.contains { $0.contains(id) })
+    }
+
+    /// Request lines wait in memory (one `write` per batch, not per request) until a batch is
+    /// full, a line above `info` comes, or the flush thread's next round; none is lost or torn.
+    @Test func requestLinesAreWrittenInBatchesAndNoticesAtOnce() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        func fileLines() -> [Substring] {
+            ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n")
+        }
+        let held = try LogSink(path: path, flushSeconds: nil)
+        let logger = Logger(label: "batch", factory: { SinkLogHandler(label: $0, sink: held) })
+        logger.info("request", metadata: ["n": "0"])
+        #expect(fileLines().isEmpty, "an info line is held for the next batch")
+        logger.notice("node caught up")
+        #expect(fileLines().count == 2, "a notice is written at once, after the line before it")
+        #expect(fileLines().first?.hasSuffix("request n=0") == true)
+
+        // Eight threads, enough lines for several full batches: every line arrives whole, once.
+        let perThread = 400
+        DispatchQueue.concurrentPerform(iterations: 8) { thread in
+            for n in 0..<perThread { logger.info("request", metadata: ["n": "\(thread)-\(n)"]) }
+        }
+        let unwritten = 8 * perThread + 2 - fileLines().count
+        #expect(unwritten >= 0 && unwritten * 40 < LogSink.batchBytes, "full batches go out as they fill")
+        held.flush()
+        let lines = fileLines().dropFirst(2)
+        #expect(lines.count == 8 * perThread)
+        #expect(Set(lines.map { $0.split(separator: "=").last! }).count == 8 * perThread)
+        #expect(lines.allSatisfy { $0.contains(" info batch: request n=") })
+
+        // With the flush thread, a lone line reaches the file by itself.
+        let timed = try LogSink(path: path, flushSeconds: 0.05)
+        Logger(label: "timed", factory: { SinkLogHandler(label: $0, sink: timed) }).info("late")
+        let deadline = Date().addingTimeInterval(10)
+        while !(fileLines().last?.hasSuffix("timed: late") ?? false) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        #expect(fileLines().last?.hasSuffix("timed: late") == true)
     }
 
     @Test func controlCharactersNeverReachALine() {
