@@ -51,9 +51,63 @@ struct FastCGIRequest {
         return body
     }
 
-    /// Writes status, headers and body in one `FCGX_PutStr`. `Location` goes before `Status:`
-    /// because HAProxy 2.6 turns a 303 into a 302 otherwise.
+    /// Writes status, headers and body in one `FCGX_PutStr`.
     func write(_ response: HTTPResponse, includeBody: Bool) {
+        write(bytes: CGIResponseText.bytes(of: response, includeBody: includeBody))
+    }
+
+    /// Writes a complete CGI answer (headers and body).
+    func write(bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                _ = FCGX_PutStr(chars.baseAddress, Int32(chars.count), raw.pointee.out)
+            }
+        }
+    }
+
+    /// The request as a `BareGet`, read from libfcgi's `NAME=VALUE` strings without building
+    /// anything; nil for any other method, a query, a declared body, or a path not in `paths`
+    /// (the scan stops there: front ends send `REQUEST_URI` before the headers).
+    func bareGet(paths: [[UInt8]]) -> BareGet? {
+        guard var cursor = raw.pointee.envp else { return nil }
+        var isGet = false
+        var bare = BareGet()
+        var path: UnsafeRawBufferPointer?
+        while let entry = cursor.pointee {
+            cursor += 1
+            guard let equals = strchr(entry, Int32(UInt8(ascii: "="))) else { continue }
+            let name = UnsafeRawBufferPointer(start: entry, count: equals - entry)
+            let value = UnsafeRawBufferPointer(start: equals + 1, count: strlen(equals + 1))
+            switch CGIParameters.kind(of: name) {
+            case .header?:
+                if BareGet.isCookie(name) {
+                    // The last one counts, as it does for the request.
+                    bare.cookieBytes = value.count
+                    bare.cookies = 1
+                    for byte in value where byte == UInt8(ascii: ";") { bare.cookies += 1 }
+                } else {
+                    bare.longestHeaderValue = max(bare.longestHeaderValue, value.count)
+                }
+            case .method?: isGet = value.elementsEqual("GET".utf8)
+            case .requestURI?:
+                guard paths.contains(where: { value.elementsEqual($0) }) else { return nil }
+                path = value
+            case .queryString?, .length?:
+                if !value.isEmpty { return nil }
+            default: break
+            }
+        }
+        guard isGet, let path else { return nil }
+        bare.path = path
+        return bare
+    }
+}
+
+/// An `HTTPResponse` as the CGI response text a FastCGI responder writes.
+public enum CGIResponseText {
+    /// Status, headers and body as bytes. `Location` goes before `Status:` because HAProxy 2.6
+    /// turns a 303 into a 302 otherwise; `Content-Length` is added when the response has none.
+    public static func bytes(of response: HTTPResponse, includeBody: Bool) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256 + (includeBody ? response.body.count : 0))
         func append(_ text: String) {
@@ -79,10 +133,28 @@ struct FastCGIRequest {
         bytes.append(UInt8(ascii: "\r"))
         bytes.append(UInt8(ascii: "\n"))
         if includeBody { bytes.append(contentsOf: response.body) }
-        bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                _ = FCGX_PutStr(chars.baseAddress, Int32(chars.count), raw.pointee.out)
-            }
+        return bytes
+    }
+}
+
+/// A `GET` without a query or a body, as much as a prepared answer needs to know of it: its
+/// path and the sizes the header limits look at.
+public struct BareGet {
+    /// `REQUEST_URI`'s bytes, valid until the request finishes.
+    public internal(set) var path = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// The longest header value but the cookie's, in bytes.
+    public internal(set) var longestHeaderValue = 0
+    /// The `Cookie` header's length in bytes, and the cookies in it (0 without the header).
+    public internal(set) var cookieBytes = 0, cookies = 0
+
+    /// `HTTP_COOKIE` in any case (header names are lowered).
+    static func isCookie(_ name: UnsafeRawBufferPointer) -> Bool {
+        guard name.count == 11 else { return false }
+        var index = 5
+        for expected in "cookie".utf8 {
+            guard name[index].asciiLowercased == expected else { return false }
+            index += 1
         }
+        return true
     }
 }

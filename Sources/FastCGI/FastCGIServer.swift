@@ -13,8 +13,18 @@ import WebCore
 public protocol FastCGIHandler: AnyObject {
     /// Answers one request. Must not throw: the handler turns its own errors into responses.
     func respond(to request: HTTPRequest) -> HTTPResponse
+    /// The paths (`REQUEST_URI`, exactly) that `preparedAnswer(to:)` may answer.
+    var preparedPaths: [[UInt8]] { get }
+    /// The complete CGI answer, kept ready, to a bare `GET` of one of `preparedPaths`, or nil
+    /// to build the request and call `respond(to:)`. It must be the bytes `respond(to:)` would give.
+    func preparedAnswer(to request: BareGet) -> [UInt8]?
     /// Called once when the worker stops.
     func shutdown()
+}
+
+extension FastCGIHandler {
+    public var preparedPaths: [[UInt8]] { [] }
+    public func preparedAnswer(to request: BareGet) -> [UInt8]? { nil }
 }
 
 /// Why the server could not start.
@@ -137,6 +147,7 @@ public final class FastCGIServer: Sendable {
         }
         defer { handler.shutdown() }
         let request = FastCGIRequest(raw: raw)
+        let preparedPaths = handler.preparedPaths
         while !stopping.load(ordering: .relaxed) {
             // No accept lock: on Linux concurrent accept() on one socket is safe, and libfcgi reads
             // the request's params inside FCGX_Accept_r, so under a lock one client that connects
@@ -154,6 +165,21 @@ public final class FastCGIServer: Sendable {
                 continue
             }
             statistics.begin()
+            // A bare GET may have an answer ready (`/health`, which HAProxy asks every second);
+            // its stdin must still be empty, as a request without a length must have.
+            var readAhead: [UInt8]?
+            if !preparedPaths.isEmpty, let bare = request.bareGet(paths: preparedPaths) {
+                let extra = request.readBody(upTo: 0)
+                if extra.isEmpty,
+                    let answer = handler.preparedAnswer(to: bare)
+                {
+                    request.write(bytes: answer)
+                    FCGX_Finish_r(raw)
+                    statistics.end()
+                    continue
+                }
+                readAhead = extra
+            }
             let parameters = request.parameters()
             guard parameters.hasRequestMethod else {
                 // A request its front end aborted before sending any parameter (HAProxy does so
@@ -165,7 +191,14 @@ public final class FastCGIServer: Sendable {
                 continue
             }
             let httpRequest = HTTPRequest.fromCGI(
-                parameters, readBody: { request.readBody(upTo: $0) },
+                parameters,
+                readBody: { limit in
+                    if let read = readAhead {
+                        readAhead = nil
+                        return read
+                    }
+                    return request.readBody(upTo: limit)
+                },
                 discardBody: { request.discardBody(upTo: $0) }, maxBodyBytes: maxBodyBytes)
             let response = handler.respond(to: httpRequest)
             request.write(response, includeBody: httpRequest.method != "HEAD")

@@ -50,7 +50,7 @@ public final class Application {
             logger.error("unexpected failure", metadata: ["error": "\(String(reflecting: error))"])
             response = errorResponse(HTTPError(500, "Something went wrong on our side."), for: request)
         }
-        response.addHeader("X-Served-By", services.servedBy)
+        addServedBy(to: &response)
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let route = Self.canonicalPath(request.path)
@@ -71,6 +71,9 @@ public final class Application {
             ])
         return response
     }
+
+    /// Names the pool that answered (every answer carries it).
+    func addServedBy(to response: inout HTTPResponse) { response.addHeader("X-Served-By", services.servedBy) }
 
     /// The status and message a cluster failure shows.
     func httpError(for error: ClusterError) -> HTTPError {

@@ -33,7 +33,8 @@ public struct CGIParameters {
         store(value, as: kind, name: name)
     }
 
-    private enum Kind { case header, method, requestURI, scriptName, pathInfo, queryString, https, length, type }
+    /// What a CGI parameter is to a request.
+    public enum Kind { case header, method, requestURI, scriptName, pathInfo, queryString, https, length, type }
 
     private mutating func store(_ value: String, as kind: Kind, name: UnsafeRawBufferPointer) {
         switch kind {
@@ -51,7 +52,7 @@ public struct CGIParameters {
 
     /// What a parameter name is, compared as bytes (no string is made for names not kept).
     /// Runs for each of the ~30 parameters of every request: the length decides first.
-    private static func kind(of name: UnsafeRawBufferPointer) -> Kind? {
+    public static func kind(of name: UnsafeRawBufferPointer) -> Kind? {
         guard name.count >= 5, let start = name.baseAddress else { return nil }
         func equals(_ expected: StaticString) -> Bool {
             var index = 0

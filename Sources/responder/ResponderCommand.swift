@@ -151,10 +151,25 @@ struct ResponderCommand: ParsableCommand {
 /// Adapts the application to the FastCGI worker protocol.
 final class WorkerHandler: FastCGIHandler {
     let application: Application
+    /// `GET /health`'s answers as CGI text, encoded once.
+    private let healthAnswers: [[UInt8]]
 
-    init(application: Application) { self.application = application }
+    init(application: Application) {
+        self.application = application
+        healthAnswers = application.preparedHealthAnswers.map { CGIResponseText.bytes(of: $0, includeBody: true) }
+    }
 
     func respond(to request: HTTPRequest) -> HTTPResponse { application.respond(to: request) }
+
+    let preparedPaths = [Array("/health".utf8)]
+
+    func preparedAnswer(to request: BareGet) -> [UInt8]? {
+        guard let index = application.preparedHealthIndex(
+                longestHeaderValue: request.longestHeaderValue, cookieBytes: request.cookieBytes,
+                cookies: request.cookies)
+        else { return nil }
+        return healthAnswers[index]
+    }
 
     func shutdown() {}
 }

@@ -109,6 +109,25 @@ assert_eq "$sessions_before" "$(psql_a "SELECT count(*) FROM php_session")" "and
 wait
 health_direct
 assert_eq 200 "$STATUS" "pool 1 answers after the abusive connections end"
+
+# A bare GET /health is answered from text prepared at start-up: byte for byte
+# what the full route gives (a query, HEAD or a long header take the full route).
+raw_get() { # URI QUERY [NAME=VALUE...]: pool 1's whole CGI answer, hex-encoded
+    local uri=$1 query=$2
+    shift 2
+    env -i REQUEST_METHOD=GET REQUEST_URI="$uri" SCRIPT_NAME=/health QUERY_STRING="$query" SERVER_PROTOCOL=HTTP/1.1 \
+        HTTP_HOST="$BIND_HOST:8080" HTTP_USER_AGENT=e2e "$@" timeout 15 cgi-fcgi -bind -connect "$BIND_HOST:$port" \
+        2>/dev/null | od -An -tx1 | tr -d ' \n'
+}
+prepared=$(raw_get /health "")
+assert_eq "$(raw_get "/health?full=1" "full=1")" "$prepared" "GET /health prepared = the full route's answer (query)"
+assert_eq "$(raw_get /health "" HTTP_COOKIE="a=1; b=2")" "$prepared" "GET /health prepared = the full route's answer (cookie)"
+case $prepared in 5374617475733a2032303020*) pass "GET /health answers 200 directly" ;; *) fail "GET /health: $prepared" ;; esac
+long=$(head -c 9000 /dev/zero | tr '\0' x)
+case $(raw_get /health "" HTTP_X_LONG="$long") in
+    5374617475733a2034333120*) pass "a header over MAX_HEADER_BYTES still gets 431 on /health" ;;
+    *) fail "a header over MAX_HEADER_BYTES on /health is not refused with 431" ;;
+esac
 if [ -n "$pid_before" ]; then
     assert_eq "$pid_before" "$(cat "$pid_file" 2>/dev/null)" "pool 1 was not restarted"
     if kill -0 "$pid_before" 2>/dev/null; then pass "pool 1's process is alive"; else fail "pool 1's process died"; fi
