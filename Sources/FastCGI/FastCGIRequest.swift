@@ -67,7 +67,7 @@ struct FastCGIRequest {
 
     /// The request as a `BareGet`, read from libfcgi's `NAME=VALUE` strings without building
     /// anything; nil for any other method, a query, a declared body, or a path not in `paths`
-    /// (the scan stops there: front ends send `REQUEST_URI` before the headers).
+    /// (where the scan stops: nginx and lighttpd send `REQUEST_URI` before the headers).
     func bareGet(paths: [[UInt8]]) -> BareGet? {
         guard var cursor = raw.pointee.envp else { return nil }
         var isGet = false
@@ -92,8 +92,11 @@ struct FastCGIRequest {
             case .requestURI?:
                 guard paths.contains(where: { value.elementsEqual($0) }) else { return nil }
                 path = value
-            case .queryString?, .length?:
+            case .queryString?:
                 if !value.isEmpty { return nil }
+            case .length?:
+                // HAProxy sends `0` for a request without a body; the request treats `0` and none alike.
+                if !value.isEmpty && !value.elementsEqual("0".utf8) { return nil }
             default: break
             }
         }

@@ -37,6 +37,15 @@ import WebCore
         #expect(bare.cookieBytes == 0 && bare.cookies == 0)
     }
 
+    /// HAProxy sends `CONTENT_LENGTH=0` (and its headers first) for a request without a body.
+    @Test func haproxysZeroLengthIsNoBody() throws {
+        let haproxy = [
+            "HTTP_HOST=localhost", "HTTP_CONNECTION=close", "GATEWAY_INTERFACE=CGI/1.1", "SCRIPT_NAME=/health",
+            "REQUEST_URI=/health", "REQUEST_METHOD=GET", "SERVER_PROTOCOL=HTTP/1.1", "CONTENT_LENGTH=0",
+        ]
+        #expect(withRequest(haproxy) { $0.bareGet(paths: health) } != nil)
+    }
+
     @Test func theCookieIsMeasuredApartInAnyCase() throws {
         for name in ["HTTP_COOKIE", "HTTP_cookie", "HTTP_Cookie"] {
             let bare = try #require(withRequest(plain + ["\(name)=a=1; b=2;c=3", "HTTP_X_LONG=123456789012345"]) {
@@ -55,7 +64,7 @@ import WebCore
     @Test(arguments: [
         ["REQUEST_METHOD=HEAD"], ["REQUEST_METHOD=get"], ["REQUEST_METHOD=POST"], ["REQUEST_URI=/health?x=1"],
         ["REQUEST_URI=/health.php"], ["REQUEST_URI=/%68ealth"], ["REQUEST_URI=/health/"], ["QUERY_STRING=x=1"],
-        ["CONTENT_LENGTH=0"], ["CONTENT_LENGTH=5"],
+        ["CONTENT_LENGTH=5"], ["CONTENT_LENGTH=00"], ["CONTENT_LENGTH= 0"],
     ])
     func otherRequestsTakeTheFullRoute(change: [String]) {
         let name = change[0].prefix { $0 != "=" }

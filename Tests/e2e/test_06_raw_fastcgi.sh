@@ -122,6 +122,11 @@ raw_get() { # URI QUERY [NAME=VALUE...]: pool 1's whole CGI answer, hex-encoded
 prepared=$(raw_get /health "")
 assert_eq "$(raw_get "/health?full=1" "full=1")" "$prepared" "GET /health prepared = the full route's answer (query)"
 assert_eq "$(raw_get /health "" HTTP_COOKIE="a=1; b=2")" "$prepared" "GET /health prepared = the full route's answer (cookie)"
+assert_eq "$(raw_get /health "" CONTENT_LENGTH=0)" "$prepared" "GET /health with HAProxy's CONTENT_LENGTH=0"
+case $(raw_get /health "" CONTENT_LENGTH=5) in
+    5374617475733a2034303020*) pass "a declared body that never comes is still refused on /health" ;;
+    *) fail "GET /health with CONTENT_LENGTH=5 and no body is not refused with 400" ;;
+esac
 case $prepared in 5374617475733a2032303020*) pass "GET /health answers 200 directly" ;; *) fail "GET /health: $prepared" ;; esac
 long=$(head -c 9000 /dev/zero | tr '\0' x)
 case $(raw_get /health "" HTTP_X_LONG="$long") in
