@@ -62,13 +62,12 @@ public final class Application {
         // A passing health check (HAProxy asks every second) is not logged, as php-fpm's
         // `access.suppress_path` does for its ping path; a failing or slow one is.
         if response.status == 200 && !slow && route == "/health" { return response }
-        logger.log(
-            level: slow ? .warning : .info, slow ? "slow request" : "request",
-            metadata: [
-                "http.method": "\(request.method)", "http.path": "\(Self.loggablePath(request.path))",
-                "http.status": "\(response.status)", "duration_ms": "\(Self.milliseconds(seconds))",
-                "pool": "\(services.servedBy)", "session.hash": "\(sessionHash)",
-            ])
+        if let requestLog = services.requestLog {
+            let line = RequestLogLine(
+                level: slow ? "warning" : "info", label: logger.label, method: request.method, path: request.path,
+                status: response.status, seconds: seconds, pool: services.servedBy, sessionHash: sessionHash)
+            requestLog.write(line.bytes(), now: slow)
+        }
         return response
     }
 
@@ -99,9 +98,6 @@ public final class Application {
         return response
     }
 
-    /// Seconds as milliseconds with two decimals (`12.34`).
-    static func milliseconds(_ seconds: Double) -> String { decimal(seconds * 1000, places: 2) }
-
     /// A non-negative number with `places` decimals, rounded half to even as printf does, without `String(format:)` (which
     /// goes through Foundation's formatter: measurable on every request).
     static func decimal(_ value: Double, places: Int) -> String {
@@ -112,11 +108,5 @@ public final class Application {
         guard places > 0 else { return String(scaled) }
         let fraction = String(scaled % scale)
         return "\(scaled / scale)." + String(repeating: "0", count: places - fraction.count) + fraction
-    }
-
-    /// A path cut short and stripped of control characters, for the log.
-    static func loggablePath(_ path: String) -> String {
-        let scalars = path.unicodeScalars.prefix(200).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) }
-        return String(scalars)
     }
 }

@@ -11,6 +11,8 @@ public struct ResponderServices: Sendable {
     public let startTime: Date
     public let pid: Int32
     public let logger: Logger
+    /// Where the line of every request goes (built by `RequestLogLine`); nil logs no request lines.
+    public let requestLog: LogSink?
     public let limits: InputLimits
     public let pages: Pages
     /// Pool figures from the transport (accepted, active, max active, workers).
@@ -20,7 +22,7 @@ public struct ResponderServices: Sendable {
 
     public init(
         configuration: ResponderConfiguration, health: ClusterHealth, metrics: ResponderMetrics, servedBy: String,
-        logger: Logger, pages: Pages = Pages(), limits: InputLimits? = nil,
+        logger: Logger, requestLog: LogSink? = nil, pages: Pages = Pages(), limits: InputLimits? = nil,
         poolFigures: @escaping @Sendable () -> PoolFigures = { PoolFigures() },
         replicationFigures: @escaping @Sendable () -> ReplicationFigures = { ReplicationFigures() }
     ) {
@@ -31,6 +33,7 @@ public struct ResponderServices: Sendable {
         self.startTime = Date()
         self.pid = getpid()
         self.logger = logger
+        self.requestLog = requestLog
         self.pages = pages
         self.limits = limits ?? InputLimits(configuration)
         self.poolFigures = poolFigures

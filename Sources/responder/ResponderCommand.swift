@@ -93,7 +93,8 @@ struct ResponderCommand: ParsableCommand {
         let statistics = server.statistics
         let workers = settings.workers
         let services = ResponderServices(
-            configuration: settings, health: health, metrics: ResponderMetrics(pool: servedBy), servedBy: servedBy, logger: logger,
+            configuration: settings, health: health, metrics: ResponderMetrics(pool: servedBy), servedBy: servedBy,
+            logger: logger, requestLog: sink,
             poolFigures: {
                 PoolFigures(
                     accepted: statistics.accepted, active: statistics.active, maxActive: statistics.maxActive,

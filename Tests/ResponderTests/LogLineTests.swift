@@ -25,7 +25,42 @@ import WebCore
         (1.5, "1500.00"), (-1.0, "0.00"),
     ])
     func durationHasTwoDecimals(seconds: Double, expected: String) {
-        #expect(Application.milliseconds(seconds) == expected)
+        var bytes: [UInt8] = []
+        RequestLogLine.appendHundredths(seconds * 1000, to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == expected)
+        #expect(Application.decimal(seconds * 1000, places: 2) == expected)
+    }
+
+    /// The request line is the line the swift-log handler writes for the same event, built
+    /// without it; the path is cut at 200 Unicode scalars and cleaned of control characters.
+    @Test(arguments: [
+        "/session", "/manage/\u{1B}[31mred\r\nforged line", "/" + String(repeating: "é", count: 300),
+        "/" + String(repeating: "x", count: 199) + "🙂z", "/", "/\u{7F}\u{0}",
+    ])
+    func requestLineIsTheHandlersLine(path: String) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let sink = try LogSink(path: file, flushSeconds: nil)
+        let logger = Logger(label: "responder", factory: { SinkLogHandler(label: $0, sink: sink) })
+        for (level, seconds) in [(Logger.Level.info, 0.0123), (.warning, 2.5)] {
+            let cut = String(Substring(path.unicodeScalars.prefix(200)))
+            logger.log(
+                level: level, level == .info ? "request" : "slow request",
+                metadata: [
+                    "http.method": "GET", "http.path": "\(cut)", "http.status": "200",
+                    "duration_ms": "\(Application.decimal(seconds * 1000, places: 2))", "pool": "pool-1",
+                    "session.hash": "0123456789ab",
+                ])
+            let line = RequestLogLine(
+                level: level.rawValue, label: "responder", method: "GET", path: path, status: 200, seconds: seconds,
+                pool: "pool-1", sessionHash: "0123456789ab")
+            sink.write(line.bytes(), now: true)
+        }
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map { $0.dropFirst(24) }
+        #expect(lines.count == 4)
+        #expect(lines[0] == lines[1] && lines[2] == lines[3], "\(lines)")
+        #expect(lines[0].hasPrefix(" info responder: request duration_ms=12.30 http.method=GET http.path=/"))
+        #expect(!lines.joined().unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
     }
 
     @Test(arguments: [
@@ -51,7 +86,8 @@ import WebCore
         let configuration = try ResponderConfiguration(environment: baseEnvironment)
         let services = ResponderServices(
             configuration: configuration, health: ClusterHealth(), metrics: ResponderMetrics(pool: "p"),
-            servedBy: "p", logger: Logger(label: "test", factory: { SinkLogHandler(label: $0, sink: sink) }))
+            servedBy: "p", logger: Logger(label: "test", factory: { SinkLogHandler(label: $0, sink: sink) }),
+            requestLog: sink)
         let app = Application(services: services, sessions: MemorySessionBackend(), items: MemoryItemBackend())
         #expect(app.respond(to: HTTPRequest(method: "GET", path: "/health")).status == 200)
         let session = app.respond(to: HTTPRequest(method: "GET", path: "/session"))

@@ -1,0 +1,81 @@
+import Foundation
+
+/// The one line logged per request, built as bytes straight into the log sink: the line the
+/// swift-log handler writes for `logger.log(level:, "request", metadata: [...])`, without the
+/// per-event metadata dictionary, its sorting and the interpolated strings (measured: 8 % of a
+/// pool's CPU on `GET /`, 16 % on `GET /session`). Everything else is logged through swift-log.
+struct RequestLogLine {
+    var level: String
+    var label: String
+    var method: String
+    var path: String
+    var status: Int
+    var seconds: Double
+    var pool: String
+    var sessionHash: String
+
+    /// `2026-11-27T06:42:44.261Z info responder: request duration_ms=1.23 http.method=GET
+    /// http.path=/session http.status=200 pool=pool-1 session.hash=787119c54ae3` (one line; the
+    /// keys in the handler's sorted order, control characters made `?`).
+    func bytes() -> [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(160 + path.utf8.count)
+        SinkLogHandler.appendTimestamp(to: &line)
+        line.append(UInt8(ascii: " "))
+        SinkLogHandler.appendCleaned(level, to: &line)
+        line.append(UInt8(ascii: " "))
+        SinkLogHandler.appendCleaned(label, to: &line)
+        Self.append(level == "info" ? ": request" : ": slow request", to: &line)
+        Self.append(" duration_ms=", to: &line)
+        Self.appendHundredths(seconds * 1000, to: &line)
+        Self.append(" http.method=", to: &line)
+        SinkLogHandler.appendCleaned(method, to: &line)
+        Self.append(" http.path=", to: &line)
+        Self.appendLoggablePath(path, to: &line)
+        Self.append(" http.status=", to: &line)
+        Self.append(String(status), to: &line)
+        Self.append(" pool=", to: &line)
+        SinkLogHandler.appendCleaned(pool, to: &line)
+        Self.append(" session.hash=", to: &line)
+        SinkLogHandler.appendCleaned(sessionHash, to: &line)
+        return line
+    }
+
+    private static func append(_ text: StaticString, to line: inout [UInt8]) {
+        line.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    private static func append(_ text: String, to line: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { line.append(contentsOf: $0) }
+    }
+
+    /// The path as logged: its first 200 Unicode scalars, control characters made `?`. A
+    /// scalar starts at every byte that is not a UTF-8 continuation byte.
+    static func appendLoggablePath(_ path: String, to line: inout [UInt8]) {
+        var path = path
+        path.withUTF8 { bytes in
+            var scalars = 0
+            for byte in bytes {
+                if byte & 0xC0 != 0x80 {
+                    if scalars == 200 { return }
+                    scalars += 1
+                }
+                line.append(byte < 0x20 || byte == 0x7F ? UInt8(ascii: "?") : byte)
+            }
+        }
+    }
+
+    /// What `Application.decimal(value, places: 2)` gives, as bytes.
+    static func appendHundredths(_ value: Double, to line: inout [UInt8]) {
+        guard value.isFinite, value * 100 < 9e18 else {
+            append(Application.decimal(value, places: 2), to: &line)
+            return
+        }
+        let scaled = Int((max(0, value) * 100).rounded(.toNearestOrEven))
+        append(String(scaled / 100), to: &line)
+        line.append(UInt8(ascii: "."))
+        line.append(UInt8(ascii: "0") + UInt8(scaled % 100 / 10))
+        line.append(UInt8(ascii: "0") + UInt8(scaled % 10))
+    }
+}
