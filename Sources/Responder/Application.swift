@@ -64,7 +64,7 @@ public final class Application {
         if response.status == 200 && !slow && route == "/health" { return response }
         if let requestLog = services.requestLog {
             let line = RequestLogLine(
-                level: slow ? "warning" : "info", label: logger.label, method: request.method, path: request.path,
+                slow: slow, label: logger.label, method: request.method, path: request.path,
                 status: response.status, seconds: seconds, pool: services.servedBy, sessionHash: sessionHash)
             requestLog.write(line.bytes(), now: slow)
         }

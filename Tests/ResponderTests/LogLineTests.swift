@@ -52,7 +52,7 @@ import WebCore
                     "session.hash": "0123456789ab",
                 ])
             let line = RequestLogLine(
-                level: level.rawValue, label: "responder", method: "GET", path: path, status: 200, seconds: seconds,
+                slow: level == .warning, label: "responder", method: "GET", path: path, status: 200, seconds: seconds,
                 pool: "pool-1", sessionHash: "0123456789ab")
             sink.write(line.bytes(), now: true)
         }
