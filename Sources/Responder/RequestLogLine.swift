@@ -2,8 +2,9 @@ import Foundation
 
 /// The one line logged per request, built as bytes straight into the log sink: the line the
 /// swift-log handler writes for `logger.log(level:, "request", metadata: [...])`, without the
-/// per-event metadata dictionary, its sorting and the interpolated strings (measured: 8 % of a
-/// pool's CPU on `GET /`, 16 % on `GET /session`). Everything else is logged through swift-log.
+/// per-event metadata dictionary, its sorting and the interpolated strings (callgrind: 13k of
+/// `GET /`'s 220k instructions, 17k of `GET /session`'s 123k). Everything else is logged
+/// through swift-log.
 struct RequestLogLine {
     /// Over `REQUEST_SLOWLOG_TIMEOUT`: logged as a `warning`, `slow request`.
     var slow: Bool
