@@ -133,7 +133,7 @@ public struct SinkLogHandler: LogHandler {
         sink.write(line, now: event.level > .info)
     }
 
-    private static func append(_ text: String, to line: inout [UInt8]) {
+    static func append(_ text: String, to line: inout [UInt8]) {
         var text = text
         text.withUTF8 { line.append(contentsOf: $0) }
     }

@@ -35,7 +35,7 @@ struct RequestLogLine {
         Self.append(" http.path=", to: &line)
         Self.appendLoggablePath(path, to: &line)
         Self.append(" http.status=", to: &line)
-        Self.append(String(status), to: &line)
+        SinkLogHandler.append(String(status), to: &line)
         Self.append(" pool=", to: &line)
         SinkLogHandler.appendCleaned(pool, to: &line)
         Self.append(" session.hash=", to: &line)
@@ -45,11 +45,6 @@ struct RequestLogLine {
 
     private static func append(_ text: StaticString, to line: inout [UInt8]) {
         line.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
-    private static func append(_ text: String, to line: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { line.append(contentsOf: $0) }
     }
 
     /// The path as logged: its first 200 Unicode scalars, control characters made `?`. A
@@ -68,16 +63,8 @@ struct RequestLogLine {
         }
     }
 
-    /// What `Application.decimal(value, places: 2)` gives, as bytes.
+    /// The duration with two decimals, as `Application.decimal` writes every figure.
     static func appendHundredths(_ value: Double, to line: inout [UInt8]) {
-        guard value.isFinite, value * 100 < 9e18 else {
-            append(Application.decimal(value, places: 2), to: &line)
-            return
-        }
-        let scaled = Int((max(0, value) * 100).rounded(.toNearestOrEven))
-        append(String(scaled / 100), to: &line)
-        line.append(UInt8(ascii: "."))
-        line.append(UInt8(ascii: "0") + UInt8(scaled % 100 / 10))
-        line.append(UInt8(ascii: "0") + UInt8(scaled % 10))
+        SinkLogHandler.append(Application.decimal(value, places: 2), to: &line)
     }
 }
