@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
     ],
     targets: [
+        .systemLibrary(name: "CEpoll"),
         .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         /// HTTP values, forms, cookies and JSON: pure, no I/O.
@@ -24,7 +25,7 @@ let package = Package(
         /// The only module that sees libfcgi.
         .target(
             name: "FastCGI",
-            dependencies: ["CFastCGI", "WebCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CFastCGI", "CEpoll", "WebCore", .product(name: "Logging", package: "swift-log")]
         ),
         /// The only module that sees libpq.
         .target(name: "Postgres", dependencies: ["CLibPQ"]),

@@ -25,15 +25,20 @@ struct FastCGIRequest {
     /// Reads and drops up to `limit` bytes of a body that is not wanted, so that a front end
     /// still sending it sees its answer instead of a closed connection.
     func discardBody(upTo limit: Int) {
-        var chunk = [CChar](repeating: 0, count: 65536)
-        var left = limit
-        while left > 0 {
-            let got = chunk.withUnsafeMutableBufferPointer {
-                FCGX_GetStr($0.baseAddress, Int32(min($0.count, left)), raw.pointee.in)
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16384) { chunk in
+            var left = limit
+            while left > 0 {
+                let got = FCGX_GetStr(chunk.baseAddress, Int32(min(chunk.count, left)), raw.pointee.in)
+                if got <= 0 { return }
+                left -= Int(got)
             }
-            if got <= 0 { return }
-            left -= Int(got)
         }
+    }
+
+    /// True once the front end's end-of-stdin record has been read.
+    func stdinEnded() -> Bool {
+        guard let input = raw.pointee.in else { return true }
+        return FCGX_HasSeenEOF(input) != 0
     }
 
     /// Reads at most `limit + 1` bytes of the body.

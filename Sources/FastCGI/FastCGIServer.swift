@@ -32,8 +32,10 @@ public struct FastCGIServerError: Error, CustomStringConvertible {
     public let description: String
 }
 
-/// libfcgi's threaded model (fcgi2's `examples/threaded.c`): `workers` threads, each owning one
-/// `FCGX_Request` and calling `FCGX_Accept_r` on the shared listening socket.
+/// `workers` threads, each owning one `FCGX_Request`, as in libfcgi's threaded model (fcgi2's
+/// `examples/threaded.c`); but connections are accepted and watched by `ConnectionWatch`, so a
+/// connection the front end keeps open pins no thread between its requests. libfcgi still reads
+/// every request (`FCGX_Accept_r` on the connection handed to it) and writes every answer.
 public final class FastCGIServer: Sendable {
     private let listenSocket: Int32
     private let workerCount: Int
@@ -41,6 +43,8 @@ public final class FastCGIServer: Sendable {
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
     private let running = Atomic<Int>(0)
+    /// Set by `start`; `stop` wakes the workers waiting on it.
+    private let watch = Mutex<ConnectionWatch?>(nil)
     /// Counts for `/status`, shared by all workers.
     public let statistics = FastCGIStatistics()
 
@@ -110,12 +114,19 @@ public final class FastCGIServer: Sendable {
     }
 
     /// Starts the worker threads; each calls `makeHandler` once, on its own thread.
-    public func start(makeHandler: @escaping @Sendable (Int) -> any FastCGIHandler) {
+    public func start(makeHandler: @escaping @Sendable (Int) -> any FastCGIHandler) throws(FastCGIServerError) {
         Self.applyIdleTimeout(to: listenSocket)
+        let watch = try ConnectionWatch(listenSocket: listenSocket, maxKept: Self.maxKeptConnections)
+        // libfcgi accepts on the request's socket when a connection ends inside FCGX_Accept_r; on
+        // a socket that never listens that accept fails at once, and the worker goes back to
+        // waiting on the watch instead of blocking in accept().
+        let notListening = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard notListening >= 0 else { throw FastCGIServerError(description: "cannot create a socket: errno \(errno)") }
+        self.watch.withLock { $0 = watch }
         for index in 0..<workerCount {
             running.add(1, ordering: .relaxed)
             let thread = Thread { [self] in
-                worker(index: index, handler: makeHandler(index))
+                worker(index: index, handler: makeHandler(index), watch: watch, libfcgiSocket: notListening)
                 running.subtract(1, ordering: .relaxed)
             }
             thread.name = "fcgi-worker-\(index)"
@@ -129,8 +140,9 @@ public final class FastCGIServer: Sendable {
     public func stop(timeout: Duration) -> Bool {
         stopping.store(true, ordering: .relaxed)
         FCGX_ShutdownPending()
-        // Wakes every thread blocked in accept(): on Linux a shut-down listening socket fails accept.
+        // Connections still in the backlog are refused, so front ends send them to another pool.
         shutdown(listenSocket, Int32(SHUT_RDWR))
+        watch.withLock { $0?.wakeAll() }
         let deadline = ContinuousClock.now + timeout
         while running.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
             usleep(10_000)
@@ -138,10 +150,14 @@ public final class FastCGIServer: Sendable {
         return running.load(ordering: .relaxed) == 0
     }
 
-    private func worker(index: Int, handler: any FastCGIHandler) {
+    /// Connections a pool keeps open between requests at most; past this, a connection is
+    /// closed after its answer. HAProxy keeps about one per request in flight (`maxconn`).
+    public static let maxKeptConnections = 256
+
+    private func worker(index: Int, handler: any FastCGIHandler, watch: ConnectionWatch, libfcgiSocket: Int32) {
         let raw = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
         defer { raw.deallocate() }
-        guard FCGX_InitRequest(raw, listenSocket, 0) == 0 else {
+        guard FCGX_InitRequest(raw, libfcgiSocket, 0) == 0 else {
             logger.error("FCGX_InitRequest failed", metadata: ["worker": "\(index)"])
             return
         }
@@ -149,61 +165,81 @@ public final class FastCGIServer: Sendable {
         let request = FastCGIRequest(raw: raw)
         let preparedPaths = handler.preparedPaths
         while !stopping.load(ordering: .relaxed) {
-            // No accept lock: on Linux concurrent accept() on one socket is safe, and libfcgi reads
-            // the request's params inside FCGX_Accept_r, so under a lock one client that connects
-            // and stalls would stop every worker of the pool for the idle timeout.
-            let accepted = stopping.load(ordering: .relaxed) ? -1 : FCGX_Accept_r(raw)
-            if accepted < 0 {
-                if stopping.load(ordering: .relaxed) { break }
-                if accepted == -EAGAIN || accepted == -EWOULDBLOCK {
-                    // A client connected and sent nothing within the idle timeout.
-                    logger.info("dropped an idle connection", metadata: ["worker": "\(index)"])
-                } else {
-                    logger.warning("accept failed", metadata: ["worker": "\(index)", "code": "\(accepted)"])
-                    usleep(50_000)
-                }
-                continue
+            guard case .connection(let connection) = watch.next() else { continue }
+            if stopping.load(ordering: .relaxed) {
+                close(connection)
+                break
             }
+            raw.pointee.ipcFd = connection
+            // FCGX_Accept_r first finishes the previous request, closing its connection unless it
+            // was kept: mark it kept, since the descriptor is now this connection.
+            raw.pointee.keepConnection = 1
+            // Reads the request's parameters; fails (having closed the connection) when the
+            // connection ended, timed out or sent something that is not FastCGI.
+            guard FCGX_Accept_r(raw) == 0 else { continue }
             statistics.begin()
-            // A bare GET may have an answer ready (`/health`, which HAProxy asks every second);
-            // its stdin must still be empty, as a request without a length must have.
-            var readAhead: [UInt8]?
-            if !preparedPaths.isEmpty, let bare = request.bareGet(paths: preparedPaths) {
-                let extra = request.readBody(upTo: 0)
-                if extra.isEmpty,
-                    let answer = handler.preparedAnswer(to: bare)
-                {
-                    request.write(bytes: answer)
-                    FCGX_Finish_r(raw)
-                    statistics.end()
-                    continue
-                }
-                readAhead = extra
-            }
-            let parameters = request.parameters()
-            guard parameters.hasRequestMethod else {
-                // A request its front end aborted before sending any parameter (HAProxy does so
-                // with a path it cannot encode): nothing to serve, and never a default `GET /`.
-                logger.info("refused a request without CGI parameters", metadata: ["worker": "\(index)"])
-                request.write(Self.noParameters, includeBody: true)
-                FCGX_Finish_r(raw)
-                statistics.end()
-                continue
-            }
-            let httpRequest = HTTPRequest.fromCGI(
-                parameters,
-                readBody: { limit in
-                    if let read = readAhead {
-                        readAhead = nil
-                        return read
-                    }
-                    return request.readBody(upTo: limit)
-                },
-                discardBody: { request.discardBody(upTo: $0) }, maxBodyBytes: maxBodyBytes)
-            let response = handler.respond(to: httpRequest)
-            request.write(response, includeBody: httpRequest.method != "HEAD")
-            FCGX_Finish_r(raw)
+            serve(request, handler: handler, preparedPaths: preparedPaths, worker: index)
+            finish(raw, watch: watch)
             statistics.end()
         }
     }
+
+    /// Answers one accepted request.
+    private func serve(_ request: FastCGIRequest, handler: any FastCGIHandler, preparedPaths: [[UInt8]], worker: Int) {
+        // A bare GET may have an answer ready (`/health`, which HAProxy asks every second);
+        // its stdin must still be empty, as a request without a length must have.
+        var readAhead: [UInt8]?
+        if !preparedPaths.isEmpty, let bare = request.bareGet(paths: preparedPaths) {
+            let extra = request.readBody(upTo: 0)
+            if extra.isEmpty, let answer = handler.preparedAnswer(to: bare) {
+                request.write(bytes: answer)
+                return
+            }
+            readAhead = extra
+        }
+        let parameters = request.parameters()
+        guard parameters.hasRequestMethod else {
+            // A request its front end aborted before sending any parameter (HAProxy does so
+            // with a path it cannot encode): nothing to serve, and never a default `GET /`.
+            logger.info("refused a request without CGI parameters", metadata: ["worker": "\(worker)"])
+            request.write(Self.noParameters, includeBody: true)
+            return
+        }
+        let httpRequest = HTTPRequest.fromCGI(
+            parameters,
+            readBody: { limit in
+                if let read = readAhead {
+                    readAhead = nil
+                    return read
+                }
+                return request.readBody(upTo: limit)
+            },
+            discardBody: { request.discardBody(upTo: $0) }, maxBodyBytes: maxBodyBytes)
+        let response = handler.respond(to: httpRequest)
+        request.write(response, includeBody: httpRequest.method != "HEAD")
+    }
+
+    /// Ends the request and, when the front end asked to keep the connection and the request's
+    /// stdin was read to its end, hands the connection back to the watch. Unread stdin (a body
+    /// refused as too large) would be read as the next request, so such a connection is closed.
+    private func finish(_ raw: UnsafeMutablePointer<FCGX_Request>, watch: ConnectionWatch) {
+        if raw.pointee.keepConnection != 0 {
+            let request = FastCGIRequest(raw: raw)
+            if !request.stdinEnded() {
+                request.discardBody(upTo: Self.drainBeforeKeeping)
+            }
+            if !request.stdinEnded() || stopping.load(ordering: .relaxed) {
+                raw.pointee.keepConnection = 0
+            }
+        }
+        FCGX_Finish_r(raw)
+        let kept = raw.pointee.ipcFd
+        guard kept >= 0 else { return }
+        raw.pointee.ipcFd = -1
+        watch.keep(kept)
+    }
+
+    /// The most unread stdin read and dropped to keep a connection (the end-of-stdin record of a
+    /// request that declared no body, usually); more, and the connection is closed instead.
+    static let drainBeforeKeeping = 65536
 }

@@ -117,12 +117,16 @@ struct ResponderCommand: ParsableCommand {
 
         maintenance.start()
         let serverList = SharedServerList()
-        server.start { _ in
-            let client = ClusterClient(configuration: cluster, health: health, clock: clock, logger: logger)
-            return WorkerHandler(
-                application: Application(
-                    services: services, sessions: SessionStore(client: client), items: ItemStore(client: client),
-                    servers: SharedServerBackend(list: serverList, backend: client), deadlineScope: client))
+        do {
+            try server.start { _ in
+                let client = ClusterClient(configuration: cluster, health: health, clock: clock, logger: logger)
+                return WorkerHandler(
+                    application: Application(
+                        services: services, sessions: SessionStore(client: client), items: ItemStore(client: client),
+                        servers: SharedServerBackend(list: serverList, backend: client), deadlineScope: client))
+            }
+        } catch {
+            Self.fail("responder: \(error)")
         }
         logger.notice(
             "responder started",
