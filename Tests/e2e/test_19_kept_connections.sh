@@ -29,7 +29,7 @@ pool_stats() {
 header=$(haproxy_command "show stat" | head -n 1 | cut -d, -f85,86)
 assert_eq "connect,reuse" "$header" "HAProxy's show stat has the connect and reuse counters where this test reads them"
 
-haproxy_command "clear counters" >/dev/null || fail "clear counters"
+haproxy_command "clear counters all" >/dev/null || fail "clear counters all"
 answers_file=$E2E_TMP/kept-answers
 # CLIENTS threads, each on one keep-alive HTTP connection, sending GET /session one after another.
 python3 - "$E2E_HAPROXY" "$CLIENTS" "$SECONDS_OF_LOAD" >"$answers_file" <<'EOF' &
