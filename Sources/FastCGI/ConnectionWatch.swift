@@ -28,8 +28,9 @@ final class ConnectionWatch: Sendable {
     private let listenSocket: Int32
     /// Written once by `wakeAll()`; level-triggered, so every waiting worker sees it.
     private let stopEvent: Int32
-    /// Connections kept open now, so that a client cannot hold an unbounded number.
-    private let keptCount = Atomic<Int>(0)
+    /// The connections kept open now, idle or with a request not yet taken; nil once the server
+    /// stops (kept connections are then closed). Bounded, so that no client holds an unbounded number.
+    private let kept = Mutex<Set<Int32>?>([])
     let maxKept: Int
 
     /// Watches `listenSocket` (made non-blocking: an accept that finds nothing returns).
@@ -61,8 +62,8 @@ final class ConnectionWatch: Sendable {
         guard cepoll_wait_one(epoll, &fd) == 1 else { return .nothing }  // EINTR
         if fd == stopEvent { return .stop }
         guard fd == listenSocket else {
-            keptCount.subtract(1, ordering: .relaxed)
-            return .connection(fd)
+            // Not in the set: closed by `closeKept` after the event came.
+            return kept.withLock { $0?.remove(fd) } != nil ? .connection(fd) : .nothing
         }
         let connection = cepoll_accept(listenSocket)
         let acceptError = errno
@@ -82,19 +83,28 @@ final class ConnectionWatch: Sendable {
         return .connection(connection)
     }
 
-    /// Hands a connection back after its request; closes it instead when too many are kept.
+    /// Hands a connection back after its request; closes it instead when too many are kept or
+    /// the server is stopping.
     func keep(_ connection: Int32) {
-        guard keptCount.add(1, ordering: .relaxed).newValue <= maxKept else {
-            keptCount.subtract(1, ordering: .relaxed)
-            close(connection)
-            return
+        kept.withLock { kept in
+            // Known to the epoll set since its first request: re-arm it; new to it: add it.
+            guard kept != nil, kept!.count < maxKept,
+                cepoll_watch(epoll, 0, connection, 1) == 0
+                    || (errno == ENOENT && cepoll_watch(epoll, 1, connection, 1) == 0)
+            else {
+                close(connection)
+                return
+            }
+            kept!.insert(connection)
         }
-        // Known to the set since its first request: re-arm it; new to it: add it.
-        if cepoll_watch(epoll, 0, connection, 1) != 0
-            && (errno != ENOENT || cepoll_watch(epoll, 1, connection, 1) != 0)
-        {
-            keptCount.subtract(1, ordering: .relaxed)
-            close(connection)
+    }
+
+    /// Closes every kept connection no worker has taken, and every one handed back from now on,
+    /// so that front ends see them end instead of sending requests nobody will read.
+    func closeKept() {
+        kept.withLock { kept in
+            for connection in kept ?? [] { close(connection) }
+            kept = nil
         }
     }
 

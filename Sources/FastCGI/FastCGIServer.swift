@@ -142,7 +142,10 @@ public final class FastCGIServer: Sendable {
         FCGX_ShutdownPending()
         // Connections still in the backlog are refused, so front ends send them to another pool.
         shutdown(listenSocket, Int32(SHUT_RDWR))
-        watch.withLock { $0?.wakeAll() }
+        watch.withLock {
+            $0?.closeKept()
+            $0?.wakeAll()
+        }
         let deadline = ContinuousClock.now + timeout
         while running.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
             usleep(10_000)
@@ -165,11 +168,9 @@ public final class FastCGIServer: Sendable {
         let request = FastCGIRequest(raw: raw)
         let preparedPaths = handler.preparedPaths
         while !stopping.load(ordering: .relaxed) {
+            // A connection taken while the server stops is still served (its request has come),
+            // then closed.
             guard case .connection(let connection) = watch.next() else { continue }
-            if stopping.load(ordering: .relaxed) {
-                close(connection)
-                break
-            }
             raw.pointee.ipcFd = connection
             // FCGX_Accept_r first finishes the previous request, closing its connection unless it
             // was kept: mark it kept, since the descriptor is now this connection.

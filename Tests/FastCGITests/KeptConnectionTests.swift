@@ -238,5 +238,10 @@ import WebCore
         let started = ContinuousClock.now
         #expect(running.stop())
         #expect(ContinuousClock.now - started < .seconds(2))
+        // Closed at once, so that a front end sends its next request elsewhere instead of to a
+        // connection nobody reads any more.
+        for client in kept {
+            #expect(client.isClosedByServer())
+        }
     }
 }
