@@ -52,6 +52,16 @@ import WebCore
         }
 
         func stop() -> Bool { server.stop(timeout: .seconds(5)) }
+
+        /// `count` connections, each kept open after one answered request.
+        func keptClients(_ count: Int) throws -> [Client] {
+            try (0..<count).map { _ in
+                let client = try Client(port: port)
+                client.send(keep: true)
+                #expect(client.answer() != nil)
+                return client
+            }
+        }
     }
 
     /// One client connection, with a receive timeout so that a hang fails the test.
@@ -166,11 +176,7 @@ import WebCore
         let running = try Running(workers: 2)
         // Four times the workers, each kept open after one request and then left idle: with
         // libfcgi's loop, two of them would hold both threads and nothing below would be answered.
-        let kept = try (0..<8).map { _ in try Client(port: running.port) }
-        for client in kept {
-            client.send(keep: true)
-            #expect(client.answer() != nil)
-        }
+        let kept = try running.keptClients(8)
         let fresh = try Client(port: running.port)
         fresh.send(keep: false)
         #expect(Self.body(of: fresh.answer()) == "n=9 body=0")
@@ -210,12 +216,8 @@ import WebCore
 
     @Test func closedAndGarbledKeptConnectionsFreeTheirWorker() throws {
         let running = try Running(workers: 2)
-        let closing = try Client(port: running.port)
-        let garbling = try Client(port: running.port)
-        for client in [closing, garbling] {
-            client.send(keep: true)
-            #expect(client.answer() != nil)
-        }
+        let clients = try running.keptClients(2)
+        let (closing, garbling) = (clients[0], clients[1])
         shutdown(closing.fd, Int32(SHUT_WR))
         garbling.sendAll(Array(repeating: 0xFF, count: 64))
         #expect(garbling.isClosedByServer(), "not FastCGI: the connection is closed")
@@ -230,11 +232,7 @@ import WebCore
 
     @Test func stopsWithIdleKeptConnections() throws {
         let running = try Running(workers: 2)
-        let kept = try (0..<4).map { _ in try Client(port: running.port) }
-        for client in kept {
-            client.send(keep: true)
-            #expect(client.answer() != nil)
-        }
+        let kept = try running.keptClients(4)
         let started = ContinuousClock.now
         #expect(running.stop())
         #expect(ContinuousClock.now - started < .seconds(2))

@@ -40,6 +40,20 @@ front_url() {
     esac
 }
 
+# haproxy_command COMMAND: one command to the local cluster's HAProxy runtime API, through socat.
+haproxy_command() {
+    printf '%s\n' "$1" | timeout 5 socat -t 2 - "UNIX-CONNECT:${CLUSTER_DIR:-$E2E_ROOT/.cluster}/run/haproxy.sock"
+}
+
+# require_haproxy_api: ends the test as failed unless socat and the runtime API's socket are there.
+require_haproxy_api() {
+    local socket=${CLUSTER_DIR:-$E2E_ROOT/.cluster}/run/haproxy.sock
+    if ! command -v socat >/dev/null 2>&1 || [ ! -S "$socket" ]; then
+        fail "HAProxy's runtime API at $socket (with socat) is needed"
+        finish
+    fi
+}
+
 TEST_NAME=$(basename "$0" .sh)
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/e2e.XXXXXX")
 _checks=0

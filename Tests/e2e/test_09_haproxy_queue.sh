@@ -11,15 +11,7 @@ source "$(dirname "$0")/lib.sh"
 WORKERS=${WORKERS:-4}
 CLIENTS=48
 SECONDS_OF_LOAD=3
-CLUSTER_DIR=${CLUSTER_DIR:-$E2E_ROOT/.cluster}
-SOCKET=$CLUSTER_DIR/run/haproxy.sock
-
-haproxy_command() { printf '%s\n' "$1" | timeout 5 socat -t 2 - "UNIX-CONNECT:$SOCKET"; }
-
-if ! command -v socat >/dev/null 2>&1 || [ ! -S "$SOCKET" ]; then
-    fail "HAProxy's runtime API at $SOCKET (with socat) is needed"
-    finish
-fi
+require_haproxy_api
 
 haproxy_command "clear counters" >/dev/null || fail "clear counters"
 # CLIENTS threads, each sending GET /session (two database reads) one after another.

@@ -11,15 +11,7 @@ source "$(dirname "$0")/lib.sh"
 
 CLIENTS=32
 SECONDS_OF_LOAD=5
-CLUSTER_DIR=${CLUSTER_DIR:-$E2E_ROOT/.cluster}
-SOCKET=$CLUSTER_DIR/run/haproxy.sock
-
-haproxy_command() { printf '%s\n' "$1" | timeout 5 socat -t 2 - "UNIX-CONNECT:$SOCKET"; }
-
-if ! command -v socat >/dev/null 2>&1 || [ ! -S "$SOCKET" ]; then
-    fail "HAProxy's runtime API at $SOCKET (with socat) is needed"
-    finish
-fi
+require_haproxy_api
 
 # pool_stats: "name status connect reuse" per pool server (show stat's fields 2, 18, 85, 86).
 pool_stats() {
