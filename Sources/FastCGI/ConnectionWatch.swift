@@ -14,16 +14,6 @@ import Synchronization
 /// Every entry is one-shot: an event goes to exactly one waiting worker and the entry stays
 /// silent until that worker hands it back (`keep`, or `rearmListener` after an accept).
 final class ConnectionWatch: Sendable {
-    /// What a waiting worker is given.
-    enum Event {
-        /// A connection with a request to read: just accepted, or kept and now readable.
-        case connection(Int32)
-        /// Nothing to do (a signal, or a connection that went away before `accept`).
-        case nothing
-        /// The server is stopping.
-        case stop
-    }
-
     private let epoll: Int32
     private let listenSocket: Int32
     /// Written once by `wakeAll()`; level-triggered, so every waiting worker sees it.
@@ -55,15 +45,16 @@ final class ConnectionWatch: Sendable {
         close(stopEvent)
     }
 
-    /// Waits for the next connection with something to read. An accepted connection gets
-    /// `TCP_NODELAY`, as libfcgi gives it: answers on a kept connection must not wait for an ACK.
-    func next() -> Event {
+    /// Waits for the next connection with a request to read: just accepted, or kept and now
+    /// readable. Nil when there is none to serve: a signal, a client gone before `accept`, a kept
+    /// connection closed by `closeKept` after its event came, or `wakeAll` (the caller checks
+    /// whether the server is stopping). An accepted connection gets `TCP_NODELAY`, as libfcgi
+    /// gives it: answers on a kept connection must not wait for an ACK.
+    func next() -> Int32? {
         var fd: Int32 = -1
-        guard cepoll_wait_one(epoll, &fd) == 1 else { return .nothing }  // EINTR
-        if fd == stopEvent { return .stop }
+        guard cepoll_wait_one(epoll, &fd) == 1, fd != stopEvent else { return nil }
         guard fd == listenSocket else {
-            // Not in the set: closed by `closeKept` after the event came.
-            return kept.withLock { $0?.remove(fd) } != nil ? .connection(fd) : .nothing
+            return kept.withLock { $0?.remove(fd) }
         }
         let connection = cepoll_accept(listenSocket)
         let acceptError = errno
@@ -76,11 +67,11 @@ final class ConnectionWatch: Sendable {
             {
                 usleep(50_000)
             }
-            return .nothing
+            return nil
         }
         var on: Int32 = 1
         setsockopt(connection, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-        return .connection(connection)
+        return connection
     }
 
     /// Hands a connection back after its request; closes it instead when too many are kept or
@@ -108,7 +99,7 @@ final class ConnectionWatch: Sendable {
         }
     }
 
-    /// Wakes every waiting worker with `.stop`, now and from then on.
+    /// Wakes every waiting worker, now and from then on.
     func wakeAll() {
         var one: UInt64 = 1
         _ = write(stopEvent, &one, MemoryLayout<UInt64>.size)

@@ -170,7 +170,7 @@ public final class FastCGIServer: Sendable {
         while !stopping.load(ordering: .relaxed) {
             // A connection taken while the server stops is still served (its request has come),
             // then closed.
-            guard case .connection(let connection) = watch.next() else { continue }
+            guard let connection = watch.next() else { continue }
             raw.pointee.ipcFd = connection
             // FCGX_Accept_r first finishes the previous request, closing its connection unless it
             // was kept: mark it kept, since the descriptor is now this connection.
@@ -180,7 +180,7 @@ public final class FastCGIServer: Sendable {
             guard FCGX_Accept_r(raw) == 0 else { continue }
             statistics.begin()
             serve(request, handler: handler, preparedPaths: preparedPaths, worker: index)
-            finish(raw, watch: watch)
+            finish(request, watch: watch)
             statistics.end()
         }
     }
@@ -223,9 +223,9 @@ public final class FastCGIServer: Sendable {
     /// Ends the request and, when the front end asked to keep the connection and the request's
     /// stdin was read to its end, hands the connection back to the watch. Unread stdin (a body
     /// refused as too large) would be read as the next request, so such a connection is closed.
-    private func finish(_ raw: UnsafeMutablePointer<FCGX_Request>, watch: ConnectionWatch) {
+    private func finish(_ request: FastCGIRequest, watch: ConnectionWatch) {
+        let raw = request.raw
         if raw.pointee.keepConnection != 0 {
-            let request = FastCGIRequest(raw: raw)
             if !request.stdinEnded() {
                 request.discardBody(upTo: Self.drainBeforeKeeping)
             }

@@ -138,12 +138,21 @@ public struct SinkLogHandler: LogHandler {
         text.withUTF8 { line.append(contentsOf: $0) }
     }
 
-    /// Appends `text` with every control character made `?`; control characters are single
-    /// bytes in UTF-8 (no multi-byte sequence contains one), so a byte scan finds every one.
-    static func appendCleaned(_ text: String, to line: inout [UInt8]) {
+    /// Appends `text`, or its first `maxScalars` Unicode scalars, with every control character
+    /// made `?`; control characters are single bytes in UTF-8 (no multi-byte sequence contains
+    /// one), so a byte scan finds every one, and a scalar starts at every byte that is not a
+    /// continuation byte.
+    static func appendCleaned(_ text: String, to line: inout [UInt8], maxScalars: Int = .max) {
         var text = text
         text.withUTF8 { bytes in
-            for byte in bytes { line.append(byte < 0x20 || byte == 0x7F ? UInt8(ascii: "?") : byte) }
+            var scalars = 0
+            for byte in bytes {
+                if byte & 0xC0 != 0x80 {
+                    if scalars == maxScalars { return }
+                    scalars += 1
+                }
+                line.append(byte < 0x20 || byte == 0x7F ? UInt8(ascii: "?") : byte)
+            }
         }
     }
 

@@ -33,7 +33,8 @@ struct RequestLogLine {
         Self.append(" http.method=", to: &line)
         SinkLogHandler.appendCleaned(method, to: &line)
         Self.append(" http.path=", to: &line)
-        Self.appendLoggablePath(path, to: &line)
+        // The path's first 200 Unicode scalars.
+        SinkLogHandler.appendCleaned(path, to: &line, maxScalars: 200)
         Self.append(" http.status=", to: &line)
         SinkLogHandler.append(String(status), to: &line)
         Self.append(" pool=", to: &line)
@@ -45,22 +46,6 @@ struct RequestLogLine {
 
     private static func append(_ text: StaticString, to line: inout [UInt8]) {
         line.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
-    /// The path as logged: its first 200 Unicode scalars, control characters made `?`. A
-    /// scalar starts at every byte that is not a UTF-8 continuation byte.
-    static func appendLoggablePath(_ path: String, to line: inout [UInt8]) {
-        var path = path
-        path.withUTF8 { bytes in
-            var scalars = 0
-            for byte in bytes {
-                if byte & 0xC0 != 0x80 {
-                    if scalars == 200 { return }
-                    scalars += 1
-                }
-                line.append(byte < 0x20 || byte == 0x7F ? UInt8(ascii: "?") : byte)
-            }
-        }
     }
 
     /// The duration with two decimals, as `Application.decimal` writes every figure.
