@@ -72,6 +72,23 @@ CREATE TABLE IF NOT EXISTS replication_outbox (
     queued_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
 );
 
+-- What this node may do alone (docs/PROTOCOL.md, "Standing"). `solo_since`: since when it has
+-- taken changes while the other node was away (it then holds every acknowledged write; catch-up
+-- clears it). `current`: confirmed, while both nodes answered, to hold every acknowledged write;
+-- a beat from every responder keeps `seen_at` fresh, and a gap in the beats or a restart of the
+-- server (`seen_start`) clears it, so a node that was paused, cut off or restarted must be
+-- confirmed against the other node again before it may take changes alone.
+CREATE TABLE IF NOT EXISTS node_standing (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    solo_since timestamptz,
+    current boolean NOT NULL DEFAULT false,
+    seen_at timestamptz NOT NULL DEFAULT '-infinity',
+    seen_start timestamptz
+);
+-- The last time a responder asked to stand alone: catch-up ends a standing only once it is quiet.
+ALTER TABLE node_standing ADD COLUMN IF NOT EXISTS claimed_at timestamptz;
+INSERT INTO node_standing DEFAULT VALUES ON CONFLICT (singleton) DO NOTHING;
+
 -- Anti-entropy reads recently changed rows through these.
 CREATE INDEX IF NOT EXISTS items_updated_at_idx ON items (updated_at);
 

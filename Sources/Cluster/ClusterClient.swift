@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Postgres
 
@@ -62,9 +63,9 @@ public final class ClusterClient {
         }
     }
 
-    /// The nodes requests should use now, primary first.
+    /// The nodes requests should use now, preferred first.
     var usableNodes: [NodeName] {
-        let primary = health.primary
+        let primary = health.preferred
         return [primary, primary.other].filter { health[$0].isUsable }
     }
 
@@ -76,6 +77,7 @@ public final class ClusterClient {
         let link = link(node)
         guard link.isUsable else { throw ClusterError(.unavailable, detail: "node \(node.rawValue) is down") }
         do {
+            sentAt[node] = Date().timeIntervalSince1970
             return try link.run(statement, values, deadline: deadline())
         } catch {
             fail(link, error)
@@ -90,29 +92,18 @@ public final class ClusterClient {
         try checkRequestDeadline()
         let nodes = usableNodes
         guard !nodes.isEmpty else { throw ClusterError(.unavailable, detail: "no node is up") }
-        let results = sendAndCollect(statement, values, on: nodes)
+        let results = sendAndCollect(statement, values, on: nodes).results
         try checkRequestDeadline()
         guard !results.isEmpty else { throw ClusterError(.unavailable, detail: "no node answered") }
         return results
     }
 
-    /// Writes on every usable node at once. A node known to be away gets nothing; the statement's
-    /// outbox twin records the rows for it on the other node in the same statement. A node that
-    /// fails during the call is marked down and the rows are queued for it afterwards.
-    @discardableResult
-    func writeAll(_ statement: Statement, _ values: [PostgresValue]) throws(ClusterError) -> [NodeName: PostgresResult] {
-        try checkRequestDeadline()
-        let nodes = usableNodes
-        guard !nodes.isEmpty else { throw ClusterError(.unavailable, detail: "no node is up") }
-        let alone = nodes.count == 1
-        let chosen = alone ? (statement.outboxTwin ?? statement) : statement
-        let results = sendAndCollect(chosen, values, on: nodes)
-        if requestExpired { throw ClusterError(.timedOut, detail: "the request's time ran out") }
-        guard !results.isEmpty else { throw ClusterError(.unavailable, detail: "no node took the write") }
-        if !alone, results.count == 1, let table = statement.table, let (node, result) = results.first {
-            queue(table: table, keysOf: result, on: node)
-        }
-        return results
+    /// What one statement sent to several nodes came to.
+    struct Collected {
+        /// The answers of the nodes that answered.
+        var results: [NodeName: PostgresResult] = [:]
+        /// Nodes that took the statement and then failed: it may or may not have been applied there.
+        var unconfirmed: [NodeName] = []
     }
 
     /// Sends `statement` to each of `nodes` without waiting, then collects each answer; a node
@@ -122,50 +113,138 @@ public final class ClusterClient {
     /// that hangs (or drops packets while connecting) uses up its own time only, and the other
     /// node's answer, waiting in its socket meanwhile, is still taken. With one shared deadline
     /// the healthy node was judged timed out too and requests failed with both nodes "down".
-    private func sendAndCollect(_ statement: Statement, _ values: [PostgresValue], on nodes: [NodeName])
-        -> [NodeName: PostgresResult]
-    {
+    func sendAndCollect(_ statement: Statement, _ values: [PostgresValue], on nodes: [NodeName]) -> Collected {
+        sendAndCollect(statement, on: nodes) { _ in values }
+    }
+
+    /// `sendAndCollect` with each node's own values (a write's fence is counted on that node's clock).
+    func sendAndCollect(
+        _ statement: Statement, on nodes: [NodeName], values: (NodeName) -> [PostgresValue]
+    ) -> Collected {
         var sent: [NodeName] = []
         for node in nodes {
             do {
-                try link(node).send(statement, values, deadline: deadline())
+                sentAt[node] = Date().timeIntervalSince1970
+                try link(node).send(statement, values(node), deadline: deadline())
                 sent.append(node)
             } catch {
                 fail(link(node), error)
             }
         }
-        var results: [NodeName: PostgresResult] = [:]
+        var collected = Collected()
         for node in sent {
             do {
-                results[node] = try link(node).receive(deadline: deadline())
+                collected.results[node] = try link(node).receive(deadline: deadline())
             } catch {
                 fail(link(node), error)
+                collected.unconfirmed.append(node)
             }
         }
-        return results
+        return collected
     }
 
-    /// Records rows in `node`'s outbox for the other node (after that node failed mid-call).
-    func queue(table: String, keysOf result: PostgresResult, on node: NodeName) {
-        for row in 0..<result.rowCount {
-            guard let key = result.string(row, 0) else { continue }
-            queue(table: table, key: key, on: node)
+    /// When the last statement went to each node, on this host's clock (seconds since 1970).
+    private var sentAt: [NodeName: Double] = [:]
+
+    /// How far a node's clock is ahead of this host's, from `Statement.nodeClock` as the last
+    /// statement sent to that node answered it: the node read its clock after the statement was
+    /// sent, however long its answer then waited to be collected.
+    func clockOffset(of node: NodeName, nodeClock: String?) -> Double? {
+        guard let sent = sentAt[node], let clock = nodeClock.flatMap(Double.init) else { return nil }
+        return clock - sent
+    }
+
+    /// The fence of a write sent now to a node whose clock is `offset` ahead of this host's: one
+    /// query time from now on that node's clock, when this responder has given up on the call
+    /// (`Statement.fence`).
+    func fence(offset: Double?) -> PostgresValue {
+        guard let offset else { return .null }
+        let query = Double(configuration.queryTimeout.components.seconds)
+            + Double(configuration.queryTimeout.components.attoseconds) / 1e18
+        return .text(String(Date().timeIntervalSince1970 + offset + query))
+    }
+
+    /// Seconds within which a node must have been beaten to count as fresh: less than the time
+    /// a responder takes to judge a hung node away (`DB_QUERY_TIMEOUT`), so that a node that was
+    /// paused long enough for the other to stand alone is never fresh when it returns.
+    var freshnessSeconds: Double {
+        if let freshness = configuration.freshness {
+            return Double(freshness.components.seconds) + Double(freshness.components.attoseconds) / 1e18
+        }
+        let query = Double(configuration.queryTimeout.components.seconds)
+            + Double(configuration.queryTimeout.components.attoseconds) / 1e18
+        return min(1.5, query * 0.75)
+    }
+
+    /// Makes `node` stand alone, so that it may take changes while the other node is away:
+    /// it must already stand alone, or be current and fresh. Waits until the standing has
+    /// settled (`Statement.soloSettleSeconds`). Throws `.unavailable` when the node cannot
+    /// prove that it holds every acknowledged write.
+    func standAlone(on node: NodeName) throws(ClusterError) {
+        let result = try run(.standingClaim, [.text(String(freshnessSeconds))], on: node)
+        guard result.rowCount == 1, let since = result.string(0, 0).flatMap(Double.init) else {
+            throw ClusterError(
+                .unavailable, detail: "node \(node.rawValue) cannot prove it holds every write while the other is away")
+        }
+        let wait = Double(Statement.soloSettleSeconds) - since
+        if wait > 0 {
+            Thread.sleep(forTimeInterval: wait + 0.02)
         }
     }
 
-    /// Records one row in `node`'s outbox for the other node.
-    func queue(table: String, key: String, on node: NodeName) {
+    /// A write that one node confirmed while the other failed during the call (or was skipped):
+    /// the row is queued on `node` for the other, and `node` must stand alone for a change to an
+    /// existing row; otherwise the outcome is unknown (`.indeterminate`).
+    func keepAlone(table: String, key: String, on node: NodeName, changesExistingRow: Bool) throws(ClusterError) {
         do {
-            // Bookkeeping that keeps the write's guarantee: it gets its own query time even when
-            // the request's deadline has passed.
+            // Bookkeeping that keeps the write: its own query time, even past the request's deadline.
             _ = try link(node).run(
                 .outboxAdd, [.text(table), .text(key)], deadline: .now + configuration.queryTimeout)
         } catch {
             fail(link(node), error)
-            logger.error(
-                "could not queue a change for the other node; anti-entropy will repair it",
+            logger.warning(
+                "a write reached one node only and could not be queued for the other",
                 metadata: ["db.node": "\(node.rawValue)", "db.table": "\(table)"])
+            throw ClusterError(.indeterminate, detail: "written on node \(node.rawValue) only, not queued")
         }
+        guard changesExistingRow else { return }
+        do throws(ClusterError) {
+            try standAlone(on: node)
+        } catch {
+            throw ClusterError(.indeterminate, detail: "written on node \(node.rawValue) only: \(error.detail)")
+        }
+    }
+
+    /// Writes one row on every usable node: at once on both, or with the alone twin on the one
+    /// node that is up (which must stand alone first when the write changes an existing row).
+    /// When one node confirms and the other fails or is skipped, the row is kept for the other
+    /// (`keepAlone`). Returns the answers of the nodes that confirmed.
+    func writeEverywhere(_ statement: Statement, _ values: [PostgresValue], key: String, changesExistingRow: Bool)
+        throws(ClusterError) -> [NodeName: PostgresResult]
+    {
+        try writeEverywhere(statement, key: key, changesExistingRow: changesExistingRow) { _ in values }
+    }
+
+    /// `writeEverywhere` with each node's own values.
+    func writeEverywhere(
+        _ statement: Statement, key: String, changesExistingRow: Bool, values: (NodeName) -> [PostgresValue]
+    ) throws(ClusterError) -> [NodeName: PostgresResult] {
+        try checkRequestDeadline()
+        let nodes = usableNodes
+        guard let table = statement.table, let twin = statement.aloneTwin else {
+            throw ClusterError(.unavailable, detail: "\(statement.rawValue) is not a replicated write")
+        }
+        guard let first = nodes.first else { throw ClusterError(.unavailable, detail: "no node is up") }
+        if nodes.count == 1 && changesExistingRow { try standAlone(on: first) }
+        let collected = sendAndCollect(nodes.count == 1 ? twin : statement, on: nodes, values: values)
+        guard let (node, result) = collected.results.first else {
+            throw ClusterError(
+                collected.unconfirmed.isEmpty ? .unavailable : .indeterminate, detail: "no node confirmed the write")
+        }
+        if nodes.count > 1, collected.results.count == 1, result.rowCount > 0 {
+            try keepAlone(table: table, key: key, on: node, changesExistingRow: changesExistingRow)
+        }
+        return collected.results
     }
 
     /// Registers this responder in `servers` on every usable node.

@@ -12,6 +12,9 @@ public struct ClusterConfiguration: Sendable {
     public var tombstoneTTL: Int
     /// Identifies this process's writes; breaks ties between equal clock values.
     public var writerID: Int32
+    /// How recent a node's last beat must be for it to count as fresh (docs/PROTOCOL.md); nil
+    /// derives it from `queryTimeout` (`ClusterClient.freshnessSeconds`).
+    public var freshness: Duration?
 
     public init(
         nodeA: PostgresConnectionParameters, nodeB: PostgresConnectionParameters, queryTimeout: Duration = .seconds(2),

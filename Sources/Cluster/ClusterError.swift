@@ -1,7 +1,7 @@
 /// A failure of the two-node store that a route turns into a status code.
 public struct ClusterError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Equatable, CustomStringConvertible {
-        private enum Base: Sendable, Equatable { case unavailable, conflict, notFound, timedOut }
+        private enum Base: Sendable, Equatable { case unavailable, conflict, notFound, timedOut, indeterminate }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
@@ -13,6 +13,9 @@ public struct ClusterError: Error, Sendable, CustomStringConvertible {
         public static let notFound = Code(.notFound)
         /// The request's own deadline passed (503).
         public static let timedOut = Code(.timedOut)
+        /// A write was sent but no node confirmed it in a way that keeps it: it may or may not
+        /// have been made (504).
+        public static let indeterminate = Code(.indeterminate)
 
         public var description: String {
             switch base {
@@ -20,6 +23,7 @@ public struct ClusterError: Error, Sendable, CustomStringConvertible {
             case .conflict: "conflict"
             case .notFound: "notFound"
             case .timedOut: "timedOut"
+            case .indeterminate: "indeterminate"
             }
         }
     }

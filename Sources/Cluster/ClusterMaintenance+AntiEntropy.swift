@@ -70,6 +70,14 @@ extension ClusterMaintenance {
                     "SELECT pg_advisory_unlock($1::bigint)", [.int(Self.repairLockKey)],
                     deadline: ContinuousClock.now + configuration.queryTimeout)
             }
+            // While a node stands alone (or one is not yet confirmed current), the newest clock
+            // is no proof: the other node may hold a late write no one acknowledged. Catch-up
+            // settles those rows first.
+            let standingA = try Self.standing(of: a, deadline: deadline)
+            let standingB = try Self.standing(of: b, deadline: deadline)
+            guard !standingA.standsAlone, !standingB.standsAlone, standingA.current, standingB.current else {
+                return nil
+            }
             var copied = 0
             for table in repairedTables {
                 switch scope {

@@ -65,11 +65,47 @@ public final class ClusterMaintenance: Sendable {
 
     public var snapshot: Counters { counters.withLock { $0 } }
 
-    /// Starts the maintenance thread.
+    /// Starts the maintenance thread and one beat thread per node.
     public func start() {
         let thread = Thread { [self] in run() }
         thread.name = "cluster-maintenance"
         thread.start()
+        for node in NodeName.allCases {
+            let beat = Thread { [self] in beatLoop(node) }
+            beat.name = "cluster-beat-\(node.rawValue)"
+            beat.start()
+        }
+    }
+
+    /// How often each process beats each node.
+    static let beatInterval: Duration = .milliseconds(200)
+
+    /// Beats one node for as long as the process runs: `node_standing.seen_at` shows that the
+    /// node answered, and `current` falls when it did not for a while, when the server restarted,
+    /// or when the other node stands alone. A thread of its own per node, so that a hung node
+    /// never holds up the beats of the other. A failed beat judges nothing (requests do).
+    private func beatLoop(_ node: NodeName) {
+        let client = ClusterClient(configuration: configuration, health: health, clock: clock, logger: logger)
+        let link = client.link(node)
+        while !stopped.load(ordering: .relaxed) {
+            let started = ContinuousClock.now
+            do {
+                let deadline = started + configuration.queryTimeout
+                // A beat lost in a crash only makes the node look less fresh: it needs no flush.
+                _ = try link.query("SET synchronous_commit = off", deadline: deadline)
+                let peerAlone = health[node.other].knownToStandAlone(maxAge: .milliseconds(600))
+                let result = try link.query(
+                    Statement.standingBeat.sql, [.bool(peerAlone), .text(String(client.freshnessSeconds))],
+                    deadline: deadline)
+                health[node].recordStanding(standsAlone: result.bool(0, 0) ?? false, current: result.bool(0, 1) ?? false)
+            } catch {
+                link.close()
+            }
+            let rest = Self.beatInterval - (ContinuousClock.now - started)
+            if rest > .zero {
+                Thread.sleep(forTimeInterval: Double(rest.components.attoseconds) / 1e18 + Double(rest.components.seconds))
+            }
+        }
     }
 
     public func stop() { stopped.store(true, ordering: .relaxed) }
@@ -84,7 +120,7 @@ public final class ClusterMaintenance: Sendable {
     }
 
     /// One round: probe, replay, promote, measure.
-    func tick(_ client: ClusterClient) {
+    public func tick(_ client: ClusterClient) {
         for node in NodeName.allCases where health[node].state == .down {
             probe(node, client)
         }
@@ -93,6 +129,7 @@ public final class ClusterMaintenance: Sendable {
             guard health[source].isUsable, health[target].isUsable else { continue }
             replay(from: source, to: target, client)
         }
+        if health.a.isUsable, health.b.isUsable { confirmStanding(client) }
         measureOutbox(client)
         let due = lastGC.withLock { last in
             if let previous = last, ContinuousClock.now - previous < gcInterval { return false }
@@ -116,7 +153,7 @@ public final class ClusterMaintenance: Sendable {
     /// node in bounded batches through the `date_change` and tombstone indexes. One process at a
     /// time across all pools (advisory lock on the primary); requests never wait for it.
     public func collectGarbage(_ client: ClusterClient) {
-        let primary = health.primary
+        let primary = health.preferred
         guard health[primary].isUsable else { return }
         let lockLink = client.link(primary)
         let deadline = ContinuousClock.now + configuration.queryTimeout * 10
@@ -212,6 +249,10 @@ public final class ClusterMaintenance: Sendable {
                     "SELECT pg_advisory_unlock($1::bigint)", [.int(Self.replayLockKey)],
                     deadline: ContinuousClock.now + configuration.queryTimeout)
             }
+            // A source that stands alone holds every acknowledged write: its rows go over the
+            // target's as they are (the target may hold a late write no one acknowledged, with a
+            // greater clock). Otherwise the settlement rule decides.
+            let forced = try Self.standing(of: sourceLink, deadline: deadline).standsAlone
             var total = 0
             while total < 5000, ContinuousClock.now < deadline {
                 let batch = try sourceLink.query(
@@ -223,7 +264,7 @@ public final class ClusterMaintenance: Sendable {
                     guard let seq = batch.string(row, 0), let table = batch.string(row, 1),
                         let key = batch.string(row, 2)
                     else { continue }
-                    try copyRow(table: table, key: key, from: sourceLink, to: targetLink, deadline: deadline)
+                    try copyRow(table: table, key: key, from: sourceLink, to: targetLink, forced: forced, deadline: deadline)
                     done.append(seq)
                 }
                 _ = try sourceLink.query(
@@ -256,33 +297,125 @@ public final class ClusterMaintenance: Sendable {
         }
     }
 
+    /// Copies the source's current row of `key` to the target: with the settlement rule, or
+    /// `forced` as it is. A forced copy reads the source again afterwards and copies again when
+    /// a write changed the row meanwhile, so the target never ends on an older row.
     func copyRow(
-        table: String, key: String, from source: NodeLink, to target: NodeLink, deadline: ContinuousClock.Instant
+        table: String, key: String, from source: NodeLink, to target: NodeLink, forced: Bool = false,
+        deadline: ContinuousClock.Instant
     ) throws(PostgresError) {
+        var copied: String?
+        for _ in 0..<3 {
+            guard let (statement, values, version) = try currentRow(table: table, key: key, on: source, forced: forced,
+                deadline: deadline)
+            else { return }
+            if version == copied { return }
+            _ = try target.run(statement, values, deadline: deadline)
+            guard forced else { return }
+            copied = version
+        }
+    }
+
+    /// The write that copies the source's row of `key`, and the row's version; nil for no row.
+    private func currentRow(
+        table: String, key: String, on source: NodeLink, forced: Bool, deadline: ContinuousClock.Instant
+    ) throws(PostgresError) -> (Statement, [PostgresValue], String)? {
         switch table {
         case "php_session":
             let row = try source.run(.sessionFetchRow, [.text(key)], deadline: deadline)
-            guard row.rowCount == 1 else { return }
-            _ = try target.run(
-                .sessionPut,
+            guard row.rowCount == 1 else { return nil }
+            let hlc = row.string(0, 2) ?? "0"
+            let origin = row.string(0, 3) ?? "0"
+            return (
+                forced ? .sessionForce : .sessionPut,
                 [
-                    .text(key), .bytes(row.bytes(0, 1) ?? []), .text(row.string(0, 2) ?? "0"),
-                    .text(row.string(0, 3) ?? "0"), .bool(row.bool(0, 4) ?? false),
-                    row.string(0, 5).map { .text($0) } ?? .null,
-                ], deadline: deadline)
+                    .text(key), .bytes(row.bytes(0, 1) ?? []), .text(hlc), .text(origin),
+                    .bool(row.bool(0, 4) ?? false), row.string(0, 5).map { .text($0) } ?? .null, .null,
+                ], hlc + "/" + origin
+            )
         case "items":
-            guard let id = Int64(key) else { return }
-            let row = try source.run(.itemGet, [.int(id)], deadline: deadline)
-            guard row.rowCount == 1 else { return }
-            _ = try target.run(
-                .itemPut,
+            guard let id = Int64(key) else { return nil }
+            let row = try source.run(.itemGet, [.int(id), .text("0")], deadline: deadline)
+            guard row.rowCount == 1, row.string(0, 0) != nil else { return nil }
+            let hlc = row.string(0, 4) ?? "0"
+            let origin = row.string(0, 5) ?? "0"
+            return (
+                forced ? .itemForce : .itemPut,
                 [
                     .int(id), .text(row.string(0, 1) ?? ""), .text(row.string(0, 2) ?? ""),
-                    .text(row.string(0, 7) ?? ""), .text(row.string(0, 4) ?? "0"), .text(row.string(0, 5) ?? "0"),
-                    .bool(row.bool(0, 6) ?? false),
-                ], deadline: deadline)
+                    .text(row.string(0, 7) ?? ""), .text(hlc), .text(origin), .bool(row.bool(0, 6) ?? false), .null,
+                ], hlc + "/" + origin
+            )
         default:
-            return
+            return nil
+        }
+    }
+
+    /// A node's standing, and whether its outbox is empty.
+    struct Standing {
+        var standsAlone: Bool
+        var current: Bool
+        var outboxEmpty: Bool
+        /// No responder asked to stand alone for `quietStandingSeconds` (or it does not stand alone).
+        var settled: Bool
+    }
+
+    /// A standing alone is ended no sooner than this after a responder last asked for it, even
+    /// with an empty outbox: that responder (it sees the other node away) is about to write.
+    static let quietStandingSeconds = 5
+
+    static func standing(of link: NodeLink, lock: Bool = false, deadline: ContinuousClock.Instant)
+        throws(PostgresError) -> Standing
+    {
+        let row = try link.query(
+            """
+            SELECT solo_since IS NOT NULL, current, NOT EXISTS (SELECT 1 FROM replication_outbox),
+                   solo_since IS NULL OR claimed_at IS NULL OR claimed_at < clock_timestamp() - make_interval(secs => $1::int)
+            FROM node_standing \(lock ? "FOR UPDATE" : "")
+            """, [.int(Self.quietStandingSeconds)], deadline: deadline)
+        return Standing(
+            standsAlone: row.bool(0, 0) ?? false, current: row.bool(0, 1) ?? false, outboxEmpty: row.bool(0, 2) ?? false,
+            settled: row.bool(0, 3) ?? false)
+    }
+
+    /// With both nodes answering: confirms a node as current once the other holds nothing it
+    /// lacks (the other's outbox is empty), and ends the other's standing alone then. The other's
+    /// row is locked meanwhile, so no write can stand alone on it in between.
+    public func confirmStanding(_ client: ClusterClient) {
+        let deadline = ContinuousClock.now + configuration.queryTimeout
+        for target in NodeName.allCases {
+            let peer = target.other
+            let targetLink = client.link(target)
+            let peerLink = client.link(peer)
+            do {
+                let mine = try Self.standing(of: targetLink, deadline: deadline)
+                let theirs = try Self.standing(of: peerLink, deadline: deadline)
+                if mine.current && !theirs.standsAlone { continue }
+                guard theirs.outboxEmpty, theirs.settled else { continue }
+                _ = try peerLink.query("BEGIN", deadline: deadline)
+                let locked = try Self.standing(of: peerLink, lock: true, deadline: deadline)
+                guard locked.outboxEmpty, locked.settled else {
+                    _ = try peerLink.query("ROLLBACK", deadline: deadline)
+                    continue
+                }
+                if locked.standsAlone {
+                    _ = try peerLink.query(
+                        "UPDATE node_standing SET solo_since = NULL, current = true", deadline: deadline)
+                }
+                _ = try targetLink.query(
+                    """
+                    UPDATE node_standing SET current = true, seen_at = clock_timestamp(),
+                        seen_start = pg_postmaster_start_time()
+                    """, deadline: deadline)
+                _ = try peerLink.query("COMMIT", deadline: deadline)
+                logger.notice(
+                    "node confirmed to hold every acknowledged write",
+                    metadata: ["db.node": "\(target.rawValue)", "db.ended_alone": "\(peer.rawValue):\(locked.standsAlone)"])
+            } catch {
+                targetLink.close()
+                peerLink.close()
+                logger.info("standing confirmation interrupted", metadata: ["db.error": "\(error.debugDescription)"])
+            }
         }
     }
 

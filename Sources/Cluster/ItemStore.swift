@@ -28,38 +28,40 @@ public struct ItemStore {
             rawUpdatedAt = result.string(row, 7) ?? ""
         }
 
-        var putValues: [PostgresValue] {
+        /// The values of `itemPut`, with the write's fence.
+        func putValues(fence: PostgresValue) -> [PostgresValue] {
             [
                 .int(item.id), .text(item.name), .text(item.content), .text(rawUpdatedAt), .int(hlc),
-                .text(String(origin)), .bool(deleted),
+                .text(String(origin)), .bool(deleted), fence,
             ]
         }
     }
 
     private var origin: PostgresValue { .text(String(client.configuration.writerID)) }
 
-    /// Creates an item; its id comes from the primary node.
-    ///
-    /// When the primary fails during the call (it is being stopped), the insert goes to the other
-    /// node instead: a node that is shutting down aborts the statement, so this creates one item.
+    /// Creates an item. Its id is fixed first (from the sequence of a node that is up: odd on A,
+    /// even on B), and the row goes to every node that is up under that id, so a write that one
+    /// node commits late and the other took lands as one row.
     public func create(name: String, content: String) throws(ClusterError) -> Item {
+        let id = try nextID()
+        let hlc = client.clock.next()
+        let results = try client.writeEverywhere(
+            .itemInsert, [.int(id), .text(name), .text(content), .int(hlc), origin], key: String(id),
+            changesExistingRow: false)
+        guard let row = results.values.lazy.compactMap({ Row($0, 0) }).first else {
+            throw ClusterError(.unavailable, detail: "insert of item \(id) returned no row")
+        }
+        return row.item
+    }
+
+    /// A new id from the first node that answers.
+    private func nextID() throws(ClusterError) -> Int64 {
         var lastError = ClusterError(.unavailable, detail: "no node is up")
-        for _ in 0..<2 {
-            let primary = client.health.primary
-            guard client.health[primary].isUsable else { break }
-            let hlc = client.clock.next()
-            do throws(ClusterError) {
-                let result = try client.decideThenCopy(
-                    on: primary, .itemInsert, [.text(name), .text(content), .int(hlc), origin]
-                ) { result in
-                    guard let row = Row(result, 0) else { return nil }
-                    return (.itemPut, row.putValues)
-                }
-                guard let row = Row(result, 0) else { throw ClusterError(.unavailable, detail: "insert returned no row") }
-                return row.item
+        for node in client.usableNodes {
+            do {
+                if let id = try client.run(.itemNextID, [], on: node).int64(0, 0) { return id }
             } catch {
                 lastError = error
-                guard error.code == .unavailable, !client.health[primary].isUsable else { throw error }
             }
         }
         throw lastError
@@ -102,24 +104,56 @@ public struct ItemStore {
         throw lastError
     }
 
-    /// The newest copy of a row across the usable nodes; a tombstone anywhere wins.
+    /// The deciding copy of a row across the nodes that answered (`NodeCopy.deciding`); a
+    /// tombstone there wins. Throws `.unavailable` when no node that answered decides and none
+    /// has a live copy (the item may exist on the node that is away).
     private func newest(id: Int64) throws(ClusterError) -> Row? {
-        let rows = try client.readAll(.itemGet, [.int(id)]).values.compactMap { Row($0, 0) }
-        if let tombstone = rows.first(where: { $0.deleted }) { return tombstone }
-        return rows.max(by: { ($0.hlc, $0.origin) < ($1.hlc, $1.origin) })
+        try read(id: id).row
     }
 
-    /// Reads the newest live row, changes it, and writes the whole row to every usable node at
+    /// The deciding row, and how far each answering node's clock is ahead (for a write's fence).
+    private func read(id: Int64) throws(ClusterError) -> (row: Row?, clockOffsets: [NodeName: Double]) {
+        let results = try client.readAll(.itemGet, [.int(id), .text(String(client.freshnessSeconds))])
+        var rows: [NodeName: Row] = [:]
+        var copies: [NodeName: SessionSnapshot.NodeCopy] = [:]
+        var offsets: [NodeName: Double] = [:]
+        for (node, result) in results where result.rowCount == 1 {
+            offsets[node] = client.clockOffset(of: node, nodeClock: result.string(0, 10))
+            var copy = SessionSnapshot.NodeCopy(standsAlone: result.bool(0, 8) ?? false)
+            copy.holdsEverything = result.bool(0, 9) ?? false
+            if let row = Row(result, 0) {
+                // Every copy is observed, so the next write orders after a late one too.
+                client.clock.observe(row.hlc)
+                rows[node] = row
+                copy.version = .init(hlc: row.hlc, origin: row.origin)
+                copy.deleted = row.deleted
+            }
+            copies[node] = copy
+        }
+        let deciding = SessionSnapshot.NodeCopy.deciding(copies)
+        let counted = (deciding.isEmpty ? Array(copies.keys) : deciding).compactMap { rows[$0] }
+        if let tombstone = counted.first(where: { $0.deleted }) { return (tombstone, offsets) }
+        if counted.isEmpty && deciding.isEmpty {
+            throw ClusterError(.unavailable, detail: "the node that answered cannot prove item \(id) is unknown")
+        }
+        return (counted.max(by: { ($0.hlc, $0.origin) < ($1.hlc, $1.origin) }), offsets)
+    }
+
+    /// Reads the deciding row, changes it, and writes the whole row to every node that is up at
     /// once under a newer clock value. Full rows (not field patches) keep the nodes identical
     /// whatever order concurrent writes reach them in; the latest write wins.
     private func replace(id: Int64, _ change: (inout Row) -> Void) throws(ClusterError) -> Item {
         for _ in 0..<5 {
-            guard var row = try newest(id: id), !row.deleted else { throw ClusterError(.notFound) }
+            let (found, offsets) = try read(id: id)
+            guard var row = found, !row.deleted else { throw ClusterError(.notFound) }
             client.clock.observe(row.hlc)
             change(&row)
             row.hlc = client.clock.next()
             row.origin = client.configuration.writerID
-            let results = try client.writeAll(.itemPut, row.putValues)
+            let written = row
+            let results = try client.writeEverywhere(.itemPut, key: String(id), changesExistingRow: true) { node in
+                written.putValues(fence: client.fence(offset: offsets[node]))
+            }
             if let written = results.values.lazy.compactMap({ Row($0, 0) }).first {
                 return written.item
             }

@@ -18,6 +18,9 @@ public final class NodeHealth: Sendable {
         var failures: Int = 0
         var lastError: String = ""
         var generation: Int = 0
+        var standsAlone = false
+        var current = false
+        var standingAt: ContinuousClock.Instant?
     }
 
     public let name: NodeName
@@ -43,6 +46,26 @@ public final class NodeHealth: Sendable {
         guarded.withLock { value in
             value.latencyMilliseconds =
                 value.latencyMilliseconds == 0 ? milliseconds : value.latencyMilliseconds * 0.9 + milliseconds * 0.1
+        }
+    }
+
+    /// The node's standing as the last beat found it (`node_standing`).
+    public var standing: (standsAlone: Bool, current: Bool) { guarded.withLock { ($0.standsAlone, $0.current) } }
+
+    /// True when a beat within `maxAge` found the node standing alone.
+    func knownToStandAlone(maxAge: Duration) -> Bool {
+        guarded.withLock { value in
+            guard value.standsAlone, let at = value.standingAt else { return false }
+            return ContinuousClock.now - at < maxAge
+        }
+    }
+
+    /// Records what a beat found.
+    func recordStanding(standsAlone: Bool, current: Bool) {
+        guarded.withLock { value in
+            value.standsAlone = standsAlone
+            value.current = current
+            value.standingAt = .now
         }
     }
 
@@ -79,13 +102,16 @@ public final class ClusterHealth: Sendable {
 
     public subscript(name: NodeName) -> NodeHealth { name == .a ? a : b }
 
-    /// The node that decides compare-and-set races: A while it is fully up, else B, else A.
-    public var primary: NodeName {
+    /// The node asked first (locks of background passes, reads of one node): A while it is fully up, else B, else A.
+    public var preferred: NodeName {
         if a.state == .up { return .a }
         if b.state == .up { return .b }
         if a.isUsable { return .a }
         return .b
     }
+
+    /// How many nodes are usable now.
+    public var usableCount: Int { (a.isUsable ? 1 : 0) + (b.isUsable ? 1 : 0) }
 
     /// True when no node is usable.
     public var allDown: Bool { !a.isUsable && !b.isUsable }

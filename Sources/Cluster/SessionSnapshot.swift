@@ -1,4 +1,4 @@
-/// A session as read from the nodes: the newest copy, plus what a compare-and-set needs.
+/// A session as read from the nodes: the copy that decides, plus what a compare-and-set needs.
 public struct SessionSnapshot: Sendable, Equatable {
     public var id: String
     /// PHP-serialized session bytes.
@@ -7,13 +7,12 @@ public struct SessionSnapshot: Sendable, Equatable {
     public var origin: Int32
     /// Seconds since the last write or refresh.
     public var ageSeconds: Int64
-    /// The node that decides races for this session at the time of reading.
-    public var primary: NodeName
-    /// The primary's copy's version, or nil when the primary has no live copy.
-    public var primaryVersion: Version?
-    /// True when only the secondary was read and `primaryVersion` is its version, taken on
-    /// trust: the compare-and-set on the primary then succeeds only if both nodes agree.
-    public var primaryVersionAssumed = false
+    /// What each node that answered the read held, for the write that may follow.
+    var copies: [NodeName: NodeCopy] = [:]
+    /// False when no node that answered could prove it holds every acknowledged write (the
+    /// other node is away and this one was not standing alone): the session may be shown but
+    /// not changed.
+    public var isWritable = true
 
     /// A row version: clock value and writer.
     public struct Version: Sendable, Equatable, Comparable {
@@ -26,16 +25,41 @@ public struct SessionSnapshot: Sendable, Equatable {
         public static func < (lhs: Version, rhs: Version) -> Bool { (lhs.hlc, lhs.origin) < (rhs.hlc, rhs.origin) }
     }
 
-    public init(
-        id: String, data: [UInt8], hlc: Int64, origin: Int32, ageSeconds: Int64, primary: NodeName,
-        primaryVersion: Version?
-    ) {
+    /// One node's copy of a row as a read found it, with that node's standing.
+    struct NodeCopy: Sendable, Equatable {
+        /// Nil when the node has no row.
+        var version: Version?
+        var deleted = false
+        /// The node holds every acknowledged write (it stands alone, or is current and fresh).
+        var holdsEverything = false
+        /// The node stands alone (the other may lack writes it took).
+        var standsAlone = false
+        /// How far the node's clock is ahead of this host's, as the read found it (a write's fence).
+        var clockOffset: Double?
+    }
+
+    public var version: Version { Version(hlc: hlc, origin: origin) }
+
+    public init(id: String, data: [UInt8], hlc: Int64, origin: Int32, ageSeconds: Int64) {
         self.id = id
         self.data = data
         self.hlc = hlc
         self.origin = origin
         self.ageSeconds = ageSeconds
-        self.primary = primary
-        self.primaryVersion = primaryVersion
+    }
+}
+
+extension SessionSnapshot.NodeCopy {
+    /// Which of the nodes that answered a read decide what the row is.
+    ///
+    /// Both answered: the one that stands alone when only one does (the other may hold a late,
+    /// unacknowledged write), else both (the newest copy wins). One answered: that node, if it
+    /// holds every acknowledged write; else none, and the read proves nothing.
+    static func deciding(_ copies: [NodeName: Self]) -> [NodeName] {
+        if copies.count >= 2 {
+            let alone = copies.filter { $0.value.standsAlone }.map(\.key)
+            return alone.count == 1 ? alone : Array(copies.keys)
+        }
+        return copies.filter { $0.value.holdsEverything }.map(\.key)
     }
 }

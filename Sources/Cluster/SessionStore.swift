@@ -1,117 +1,187 @@
 import Postgres
 
-/// Sessions on both nodes: read the newest copy, write with compare-and-set on the primary,
-/// copy to the other node, tombstone on destroy. Races are settled by the caller, which
-/// re-reads and re-applies its change when `write` reports a lost race.
+/// Sessions on both nodes (docs/PROTOCOL.md): read the deciding copy, write with a
+/// compare-and-set on every node that is up, tombstone on destroy. Races are settled by the
+/// caller, which re-reads and re-applies its change when `write` reports a lost race.
+///
+/// No node is "primary": while both nodes are up, the compare-and-set runs on both at once and
+/// a write counts only when its version ends on both, so responders that judge the nodes
+/// differently cannot both win. While one node is away, the other takes changes only when it
+/// stands alone (`ClusterClient.standAlone`).
 public struct SessionStore {
     public let client: ClusterClient
 
     public init(client: ClusterClient) { self.client = client }
 
     /// The live session with this id, or nil when it is unknown, destroyed or expired.
+    ///
+    /// Throws `.unavailable` when the only node that answered cannot prove that it holds every
+    /// acknowledged write and has no live copy: the session may exist on the other node, so
+    /// that is no proof that it is unknown (a new session would log the user out).
     public func read(id: String) throws(ClusterError) -> SessionSnapshot? {
-        let results = try client.readAll(.sessionRead, readValues(id))
-        // The primary after the read: a node that failed to answer it is down by now, and the
-        // write must be decided by the node that did answer.
-        let primary = client.health.primary
-        var newest: (version: SessionSnapshot.Version, result: PostgresResult)?
-        var primaryVersion: SessionSnapshot.Version?
+        let results = try client.readAll(
+            .sessionRead,
+            [.text(id), .int(client.configuration.sessionLifetime), .text(String(client.freshnessSeconds))])
+        var copies: [NodeName: SessionSnapshot.NodeCopy] = [:]
         for (node, result) in results where result.rowCount == 1 {
-            if result.bool(0, 3) == true { return nil }  // a tombstone anywhere is final
-            guard let version = Self.version(of: result) else { continue }
-            if node == primary, result.bool(0, 3) == false { primaryVersion = version }
-            if newest == nil || newest!.version < version { newest = (version, result) }
+            var copy = Self.copy(of: result)
+            copy.clockOffset = client.clockOffset(of: node, nodeClock: result.string(0, 8))
+            // Every copy is observed, so the next write orders after a late one too.
+            if let version = copy.version { client.clock.observe(version.hlc) }
+            copies[node] = copy
         }
-        guard let newest else { return nil }
-        client.clock.observe(newest.version.hlc)
-        let row = newest.result
-        if row.bool(0, 3) == true || row.bool(0, 4) == true { return nil }
-        return Self.snapshot(id: id, row: row, version: newest.version, primary: primary, primaryVersion: primaryVersion)
-    }
-
-    /// The session as the secondary node holds it, for a request that is about to write it:
-    /// one read instead of two. The snapshot's primary version is the secondary's, so the
-    /// compare-and-set on the primary succeeds only when the primary holds that same version,
-    /// which is the check that reading both nodes makes. Nil when the secondary cannot vouch
-    /// for the session (a node is away, it has no live unexpired copy, or it failed): the
-    /// caller then reads both nodes with `read(id:)`.
-    public func readSecondary(id: String) -> SessionSnapshot? {
-        let primary = client.health.primary
-        let secondary = primary.other
-        guard client.health[primary].isUsable, client.health[secondary].isUsable,
-            let row = try? client.run(.sessionRead, readValues(id), on: secondary),
-            row.rowCount == 1, row.bool(0, 3) == false, row.bool(0, 4) == false,
-            let version = Self.version(of: row), client.health.primary == primary
-        else { return nil }
-        client.clock.observe(version.hlc)
-        var snapshot = Self.snapshot(id: id, row: row, version: version, primary: primary, primaryVersion: version)
-        snapshot.primaryVersionAssumed = true
+        let deciding = SessionSnapshot.NodeCopy.deciding(copies)
+        // The nodes whose copy counts: the deciding ones, or (when none decides) the copies that
+        // can be shown but not changed.
+        let counted = deciding.isEmpty ? Array(copies.keys) : deciding
+        if counted.contains(where: { copies[$0]?.deleted == true }) { return nil }
+        var newest: (node: NodeName, version: SessionSnapshot.Version)?
+        for node in counted {
+            guard let version = copies[node]?.version else { continue }
+            if newest == nil || newest!.version < version { newest = (node, version) }
+        }
+        guard let newest, let result = results[newest.node] else {
+            if deciding.isEmpty {
+                throw ClusterError(.unavailable, detail: "the node that answered cannot prove the session is unknown")
+            }
+            return nil
+        }
+        if result.bool(0, 4) == true { return nil }  // expired
+        var snapshot = SessionSnapshot(
+            id: id, data: result.bytes(0, 0) ?? [], hlc: newest.version.hlc, origin: newest.version.origin,
+            ageSeconds: result.int64(0, 5) ?? 0)
+        snapshot.copies = copies
+        snapshot.isWritable = !deciding.isEmpty
         return snapshot
     }
 
-    /// The parameters of `sessionRead`.
-    private func readValues(_ id: String) -> [PostgresValue] {
-        [.text(id), .int(client.configuration.sessionLifetime)]
+    /// A node's copy in a `sessionRead` row.
+    private static func copy(of row: PostgresResult) -> SessionSnapshot.NodeCopy {
+        var copy = SessionSnapshot.NodeCopy()
+        if let hlc = row.int64(0, 1), let origin = row.int64(0, 2) {
+            copy.version = .init(hlc: hlc, origin: Int32(truncatingIfNeeded: origin))
+            copy.deleted = row.bool(0, 3) ?? false
+        }
+        copy.standsAlone = row.bool(0, 6) ?? false
+        copy.holdsEverything = row.bool(0, 7) ?? false
+                return copy
     }
 
-    /// The version of a `sessionRead` row.
-    private static func version(of row: PostgresResult) -> SessionSnapshot.Version? {
-        guard let hlc = row.int64(0, 1), let origin = row.int64(0, 2) else { return nil }
-        return SessionSnapshot.Version(hlc: hlc, origin: Int32(truncatingIfNeeded: origin))
-    }
+    private var origin: String { String(client.configuration.writerID) }
 
-    /// The snapshot a `sessionRead` row gives.
-    private static func snapshot(
-        id: String, row: PostgresResult, version: SessionSnapshot.Version, primary: NodeName,
-        primaryVersion: SessionSnapshot.Version?
-    ) -> SessionSnapshot {
-        SessionSnapshot(
-            id: id, data: row.bytes(0, 0) ?? [], hlc: version.hlc, origin: version.origin,
-            ageSeconds: row.int64(0, 5) ?? 0, primary: primary, primaryVersion: primaryVersion)
-    }
-
-    /// Stores a brand-new session under `id` on both nodes; false when the id is taken anywhere.
+    /// Stores a brand-new session under `id` on every node that is up; false when the id is
+    /// taken anywhere. A new row needs no node that stands alone.
     public func insertNew(id: String, data: [UInt8]) throws(ClusterError) -> Bool {
         let hlc = client.clock.next()
-        let origin = client.configuration.writerID
-        let results = try client.writeAll(.sessionInsertNew, [.text(id), .bytes(data), .int(hlc), .text(String(origin))])
+        let results = try client.writeEverywhere(
+            .sessionInsertNew, [.text(id), .bytes(data), .int(hlc), .text(origin)], key: id, changesExistingRow: false)
         return results.values.allSatisfy { $0.rowCount == 1 }
     }
 
-    /// Replaces the session's data if nobody changed it since `snapshot`; false when a race was lost.
+    /// How a compare-and-set ended on one node.
+    private enum Outcome { case won, lost, unconfirmed, skipped }
+
+    /// Replaces the session's data if nobody changed it since `snapshot`; false when a race was
+    /// lost (the caller reads again and re-applies its change).
     public func write(_ snapshot: SessionSnapshot, data: [UInt8]) throws(ClusterError) -> Bool {
-        guard client.health[snapshot.primary].isUsable else { return false }
+        guard snapshot.isWritable else {
+            throw ClusterError(.unavailable, detail: "changes wait until a node can prove it holds every write")
+        }
+        try client.checkRequestDeadline()
+        let nodes = client.usableNodes
+        guard let first = nodes.first else { throw ClusterError(.unavailable, detail: "no node is up") }
         let hlc = client.clock.next()
-        let origin = String(client.configuration.writerID)
-        let values: [PostgresValue]
-        let decide: Statement
-        if let expected = snapshot.primaryVersion {
-            decide = .sessionCompareAndSet
-            values = [
-                .text(snapshot.id), .bytes(data), .int(hlc), .text(origin), .int(expected.hlc),
-                .text(String(expected.origin)),
+        let values = { (node: NodeName) -> [PostgresValue] in
+            [
+                .text(snapshot.id), .bytes(data), .int(hlc), .text(origin), .int(snapshot.hlc),
+                .text(String(snapshot.origin)), client.fence(offset: snapshot.copies[node]?.clockOffset),
             ]
-        } else {
-            // The primary lacks the row (it was away): the newest copy comes from the other node.
-            decide = .sessionInsertNew
-            values = [.text(snapshot.id), .bytes(data), .int(hlc), .text(origin)]
         }
-        let result: PostgresResult
-        do {
-            result = try client.decideThenCopy(on: snapshot.primary, decide, values) { _ in
-                (.sessionPut, [.text(snapshot.id), .bytes(data), .int(hlc), .text(origin), .bool(false), .null])
+        if nodes.count == 1 {
+            // Alone: the node must stand alone; its alone twin queues the row for the other.
+            try client.standAlone(on: first)
+            let collected = client.sendAndCollect(.sessionCompareAndSetAlone, on: [first], values: values)
+            guard let result = collected.results[first] else {
+                throw ClusterError(collected.unconfirmed.isEmpty ? .unavailable : .indeterminate, detail: "write unconfirmed")
             }
-        } catch where error.code == .unavailable && !client.health.allDown {
-            return false  // the primary fell away; the caller re-reads with the other node deciding
+            return result.rowCount == 1
         }
-        return result.rowCount == 1
+        try bringLaggingCopies(snapshot, on: nodes)
+        let collected = client.sendAndCollect(.sessionCompareAndSet, on: nodes, values: values)
+        var outcomes: [NodeName: Outcome] = [:]
+        for node in nodes {
+            if let result = collected.results[node] {
+                outcomes[node] = result.rowCount == 1 ? .won : .lost
+            } else {
+                outcomes[node] = collected.unconfirmed.contains(node) ? .unconfirmed : .skipped
+            }
+        }
+        let won = nodes.filter { outcomes[$0] == .won }
+        if won.count == nodes.count { return true }
+        guard let winner = won.first else {
+            if outcomes.values.contains(.lost) { return false }
+            throw ClusterError(
+                outcomes.values.contains(.unconfirmed) ? .indeterminate : .unavailable, detail: "no node confirmed")
+        }
+        let other = winner.other
+        let mine = SessionSnapshot.Version(hlc: hlc, origin: client.configuration.writerID)
+        if outcomes[other] == .lost {
+            // Another writer changed the other node first. A node that stands alone decides
+            // (its writer acknowledged on that node alone); between writers on both nodes the
+            // greater version wins on both: when it is this write's, its row goes over the
+            // other's; when it is the other writer's, that writer copies its row over this one
+            // and this request retries.
+            let winnerAlone = snapshot.copies[winner]?.standsAlone ?? false
+            return try settleSplit(snapshot.id, data: data, mine: mine, winnerStandsAlone: winnerAlone, on: other)
+        }
+        // The other node failed during the call (or before it): this node keeps the write alone.
+        try client.keepAlone(table: "php_session", key: snapshot.id, on: winner, changesExistingRow: true)
+        return true
     }
 
-    /// Removes the session on both nodes, leaving a tombstone so a late copy cannot bring it back.
+    /// Before a compare-and-set on every node, each node must hold the version the snapshot
+    /// shows: a node that lacks it (it was away, or holds a late write no one acknowledged)
+    /// gets that row first, forced when the node does not decide.
+    private func bringLaggingCopies(_ snapshot: SessionSnapshot, on nodes: [NodeName]) throws(ClusterError) {
+        let deciding = SessionSnapshot.NodeCopy.deciding(snapshot.copies)
+        for node in nodes {
+            guard let copy = snapshot.copies[node] else { continue }
+            if copy.version == snapshot.version && !copy.deleted { continue }
+            let statement: Statement = deciding.contains(node) ? .sessionPut : .sessionForce
+            _ = try client.run(
+                statement,
+                [
+                    .text(snapshot.id), .bytes(snapshot.data), .int(snapshot.hlc), .text(String(snapshot.origin)),
+                    .bool(false), .null, client.fence(offset: copy.clockOffset),
+                ], on: node)
+        }
+    }
+
+    /// This write won on one node and lost on `node`: true when it wins there too.
+    private func settleSplit(
+        _ id: String, data: [UInt8], mine: SessionSnapshot.Version, winnerStandsAlone: Bool, on node: NodeName
+    ) throws(ClusterError) -> Bool {
+        let current = try client.run(
+            .sessionRead,
+            [.text(id), .int(client.configuration.sessionLifetime), .text(String(client.freshnessSeconds))], on: node)
+        var copy = current.rowCount == 1 ? Self.copy(of: current) : SessionSnapshot.NodeCopy()
+        copy.clockOffset = client.clockOffset(of: node, nodeClock: current.string(0, 8))
+        if copy.deleted || (copy.standsAlone && !winnerStandsAlone) { return false }
+        let forced = winnerStandsAlone && !copy.standsAlone
+        if !forced, let theirs = copy.version, mine < theirs { return false }
+        let put = try client.run(
+            forced ? .sessionForce : .sessionPut,
+            [.text(id), .bytes(data), .int(mine.hlc), .text(origin), .bool(false), .null, client.fence(offset: copy.clockOffset)],
+            on: node)
+        return put.rowCount == 1
+    }
+
+    /// Removes the session on every node that is up, leaving a tombstone so a late copy cannot
+    /// bring it back; alone, only a node that stands alone may.
     public func destroy(id: String) throws(ClusterError) {
         let hlc = client.clock.next()
-        try client.writeAll(
-            .sessionPut,
-            [.text(id), .bytes([]), .int(hlc), .text(String(client.configuration.writerID)), .bool(true), .null])
+        _ = try client.writeEverywhere(
+            .sessionPut, [.text(id), .bytes([]), .int(hlc), .text(origin), .bool(true), .null, .null], key: id,
+            changesExistingRow: true)
     }
 }

@@ -5,26 +5,38 @@
 /// between two live versions the greater `(hlc, origin)` wins. Applying writes in any order
 /// therefore leaves both nodes with the same row.
 ///
-/// Each write has an `…Outbox` twin that also queues the row for the other node in the same
-/// statement (one implicit transaction), used while that node is away.
+/// A write made while the other node is away has an `…Alone` twin (docs/PROTOCOL.md): it also
+/// queues the row for the other node in the same statement (one implicit transaction), and a
+/// change to an existing row is taken only by a node that stands alone (`node_standing`:
+/// `solo_since` set at least `soloSettleSeconds` ago), so that no node that may have missed a
+/// write ever decides one.
 enum Statement: String, CaseIterable, Sendable {
     case sessionRead
     case sessionCompareAndSet
-    case sessionCompareAndSetOutbox
+    case sessionCompareAndSetAlone
     case sessionInsertNew
-    case sessionInsertNewOutbox
+    case sessionInsertNewAlone
     case sessionPut
-    case sessionPutOutbox
+    case sessionPutAlone
+    case sessionForce
     case sessionFetchRow
+    case itemNextID
     case itemInsert
-    case itemInsertOutbox
+    case itemInsertAlone
     case itemPut
-    case itemPutOutbox
+    case itemPutAlone
+    case itemForce
     case itemGet
     case itemList
     case outboxAdd
+    case standingBeat
+    case standingClaim
     case serverRegister
     case serverList
+
+    /// Seconds a node waits after it began to stand alone before it takes a change alone: the
+    /// other node's responders mark it not current within that time (docs/PROTOCOL.md).
+    static let soloSettleSeconds = 1
 
     /// The time of a clock value, identical on both nodes because it comes from the value itself.
     private static func clockTime(_ parameter: Int) -> String {
@@ -32,73 +44,91 @@ enum Statement: String, CaseIterable, Sendable {
     }
 
     static let itemColumns =
-        "id, name, content, to_char(updated_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), hlc, origin, deleted,"
-        + " updated_at::text"
+        "i.id, i.name, i.content, to_char(i.updated_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), i.hlc, i.origin, i.deleted,"
+        + " i.updated_at::text"
+
+    /// Two columns on every read: this node stands alone; this node is current (confirmed and
+    /// fresh: beaten within `$freshness` seconds by a server that has not restarted since).
+    private static func standingColumns(freshness parameter: Int) -> String {
+        """
+        s.solo_since IS NOT NULL,
+        s.solo_since IS NOT NULL OR (s.current AND clock_timestamp() - s.seen_at < make_interval(secs => $\(parameter)::float8)
+            AND s.seen_start = pg_postmaster_start_time())
+        """
+    }
+
+    /// The node's own clock, seconds since 1970: a write's fence is counted from it.
+    static let nodeClock = "extract(epoch FROM clock_timestamp())::float8"
+
+    /// The fence of a write (`$n`): a statement that the node runs only after this moment of its
+    /// own clock (it was paused, or cut off, and the responder has given up on it) changes
+    /// nothing. NULL for no fence.
+    private static func fence(_ parameter: Int) -> String {
+        "AND ($\(parameter)::float8 IS NULL OR extract(epoch FROM clock_timestamp()) < $\(parameter)::float8)"
+    }
 
     var sql: String {
         switch self {
         case .sessionRead:
-            // $1 id, $2 lifetime seconds
+            // $1 id, $2 lifetime seconds, $3 freshness seconds. Always one row: the node's standing,
+            // and the session's columns (NULL when the node has no row).
             return """
-                SELECT data, hlc, origin, deleted,
-                       date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::int) AS expired,
-                       extract(epoch FROM (now() AT TIME ZONE 'UTC') - date_change)::bigint AS age
-                FROM php_session WHERE id = $1
+                SELECT p.data, p.hlc, p.origin, p.deleted,
+                       p.date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::int) AS expired,
+                       extract(epoch FROM (now() AT TIME ZONE 'UTC') - p.date_change)::bigint AS age,
+                       \(Self.standingColumns(freshness: 3)), \(Self.nodeClock)
+                FROM node_standing s LEFT JOIN php_session p ON p.id = $1::varchar
                 """
-        case .sessionCompareAndSet:
-            // $1 id, $2 data, $3 hlc, $4 origin, $5 expected hlc, $6 expected origin
-            return """
-                UPDATE php_session SET data = $2, hlc = $3, origin = $4, date_change = \(Self.clockTime(3))
-                WHERE id = $1 AND hlc = $5 AND origin = $6 AND NOT deleted RETURNING id
-                """
-        case .sessionInsertNew:
-            // $1 id, $2 data, $3 hlc, $4 origin; never takes over an existing row (or tombstone)
-            return """
-                INSERT INTO php_session (id, data, hlc, origin, deleted, date_change)
-                VALUES ($1, $2, $3, $4, false, \(Self.clockTime(3)))
-                ON CONFLICT (id) DO NOTHING RETURNING id
-                """
-        case .sessionPut:
-            // $1 id, $2 data, $3 hlc, $4 origin, $5 deleted, $6 date_change or NULL for the clock's time
-            return """
-                INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)
-                VALUES ($1, $2, $3, $4, $5, COALESCE($6::timestamp, \(Self.clockTime(3))))
-                ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,
-                    deleted = EXCLUDED.deleted, date_change = EXCLUDED.date_change
-                WHERE NOT s.deleted AND (EXCLUDED.deleted OR (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin))
-                RETURNING id
-                """
+        case .sessionCompareAndSet: return Self.sessionCompareAndSet(guarded: false)
+        case .sessionCompareAndSetAlone: return Self.alone("php_session", Self.sessionCompareAndSet(guarded: true))
+        case .sessionInsertNew: return Self.sessionInsertNewSQL
+        case .sessionInsertNewAlone: return Self.alone("php_session", Self.sessionInsertNewSQL)
+        case .sessionPut: return Self.sessionPut(settle: true, guarded: false)
+        case .sessionPutAlone: return Self.alone("php_session", Self.sessionPut(settle: true, guarded: true))
+        case .sessionForce: return Self.sessionPut(settle: false, guarded: false)
         case .sessionFetchRow:
             return "SELECT id, data, hlc, origin, deleted, date_change::text FROM php_session WHERE id = $1"
-        case .itemInsert:
-            // $1 name, $2 content, $3 hlc, $4 origin
-            return """
-                INSERT INTO items (id, name, content, updated_at, hlc, origin, deleted)
-                VALUES (nextval('items_id_seq'), $1, $2, \(Self.clockTime(3)), $3, $4, false)
-                RETURNING \(Self.itemColumns)
-                """
-        case .itemPut:
-            // $1 id, $2 name, $3 content, $4 updated_at, $5 hlc, $6 origin, $7 deleted
-            return """
-                INSERT INTO items AS i (id, name, content, updated_at, hlc, origin, deleted)
-                VALUES ($1, $2, $3, $4::timestamp, $5, $6, $7)
-                ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, content = EXCLUDED.content,
-                    updated_at = EXCLUDED.updated_at, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,
-                    deleted = EXCLUDED.deleted
-                WHERE NOT i.deleted AND (EXCLUDED.deleted OR (i.hlc, i.origin) < (EXCLUDED.hlc, EXCLUDED.origin))
-                RETURNING \(Self.itemColumns)
-                """
+        case .itemNextID:
+            return "SELECT nextval('items_id_seq')"
+        case .itemInsert: return Self.itemInsertSQL
+        case .itemInsertAlone: return Self.alone("items", Self.itemInsertSQL)
+        case .itemPut: return Self.itemPut(settle: true, guarded: false)
+        case .itemPutAlone: return Self.alone("items", Self.itemPut(settle: true, guarded: true))
+        case .itemForce: return Self.itemPut(settle: false, guarded: false)
         case .itemGet:
-            return "SELECT \(Self.itemColumns) FROM items WHERE id = $1"
+            // $1 id, $2 freshness seconds. Always one row: item columns (NULL when absent), standing.
+            return """
+                SELECT \(Self.itemColumns), \(Self.standingColumns(freshness: 2)), \(Self.nodeClock)
+                FROM node_standing s LEFT JOIN items i ON i.id = $1::bigint
+                """
         case .itemList:
             // $1 limit, $2 exclusive upper bound of ids (keyset pagination)
             return """
-                SELECT \(Self.itemColumns) FROM items WHERE NOT deleted AND id < $2
-                ORDER BY id DESC LIMIT $1
+                SELECT \(Self.itemColumns) FROM items i WHERE NOT i.deleted AND i.id < $2
+                ORDER BY i.id DESC LIMIT $1
                 """
         case .outboxAdd:
             // $1 table, $2 key
             return "INSERT INTO replication_outbox (table_name, row_key) VALUES ($1, $2) RETURNING seq"
+        case .standingBeat:
+            // $1: the other node is known to stand alone. A gap in the beats longer than $2 seconds,
+            // a restart of the server, or the other node standing alone clears `current`.
+            return """
+                UPDATE node_standing SET
+                    current = current AND NOT $1::boolean AND clock_timestamp() - seen_at < make_interval(secs => $2::float8)
+                        AND seen_start IS NOT DISTINCT FROM pg_postmaster_start_time(),
+                    seen_at = clock_timestamp(), seen_start = pg_postmaster_start_time()
+                RETURNING solo_since IS NOT NULL, current
+                """
+        case .standingClaim:
+            // $1 freshness seconds. The node begins (or goes on) standing alone when it already does,
+            // or when it is current and fresh; answers the seconds since it began, or no row.
+            return """
+                UPDATE node_standing SET solo_since = COALESCE(solo_since, clock_timestamp()), claimed_at = clock_timestamp()
+                WHERE solo_since IS NOT NULL OR (current AND clock_timestamp() - seen_at < make_interval(secs => $1::float8)
+                    AND seen_start = pg_postmaster_start_time())
+                RETURNING extract(epoch FROM clock_timestamp() - solo_since)::float8
+                """
         case .serverRegister:
             // $1 name, $2 host, $3 port, $4 active
             return """
@@ -114,22 +144,86 @@ enum Statement: String, CaseIterable, Sendable {
                 SELECT name, host, port, active, to_char(last_seen, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
                 FROM servers ORDER BY name LIMIT $1
                 """
-        case .sessionCompareAndSetOutbox: return Self.withOutbox(.sessionCompareAndSet)
-        case .sessionInsertNewOutbox: return Self.withOutbox(.sessionInsertNew)
-        case .sessionPutOutbox: return Self.withOutbox(.sessionPut)
-        case .itemInsertOutbox: return Self.withOutbox(.itemInsert)
-        case .itemPutOutbox: return Self.withOutbox(.itemPut)
         }
     }
 
-    /// The twin of a write that also records it for the other node.
-    var outboxTwin: Statement? {
+    /// The condition of a change taken alone: the node stands alone, settled
+    /// (`soloSettleSeconds`), under a share lock, so that catch-up cannot end the standing while
+    /// the change commits. `alone` defines `standing`.
+    private static func guardClause(_ guarded: Bool) -> String { guarded ? "AND EXISTS (SELECT 1 FROM standing)" : "" }
+
+    /// $1 id, $2 data, $3 hlc, $4 origin, $5 expected hlc, $6 expected origin, $7 fence.
+    private static func sessionCompareAndSet(guarded: Bool) -> String {
+        """
+        UPDATE php_session SET data = $2::bytea, hlc = $3::bigint, origin = $4::int, date_change = \(clockTime(3))
+        WHERE id = $1::varchar AND hlc = $5::bigint AND origin = $6::int AND NOT deleted \(fence(7)) \(guardClause(guarded))
+        RETURNING id
+        """
+    }
+
+    /// $1 id, $2 data, $3 hlc, $4 origin; never takes over an existing row (or tombstone).
+    private static let sessionInsertNewSQL = """
+        INSERT INTO php_session (id, data, hlc, origin, deleted, date_change)
+        VALUES ($1::varchar, $2::bytea, $3::bigint, $4::int, false, \(clockTime(3)))
+        ON CONFLICT (id) DO NOTHING RETURNING id
+        """
+
+    /// $1 id, $2 data, $3 hlc, $4 origin, $5 deleted, $6 date_change or NULL for the clock's time,
+    /// $7 fence. Without `settle` (catch-up from a node that stood alone) the row is taken as it is.
+    private static func sessionPut(settle: Bool, guarded: Bool) -> String {
+        """
+        INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)
+        SELECT $1::varchar, $2::bytea, $3::bigint, $4::int, $5::boolean, COALESCE($6::timestamp, \(clockTime(3)))
+        WHERE true \(fence(7)) \(guardClause(guarded))
+        ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,
+            deleted = EXCLUDED.deleted, date_change = EXCLUDED.date_change
+        \(settle ? "WHERE NOT s.deleted AND (EXCLUDED.deleted OR (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin))" : "")
+        RETURNING id
+        """
+    }
+
+    /// $1 id (fixed before the first attempt, so that a repeat on the other node is the same
+    /// row), $2 name, $3 content, $4 hlc, $5 origin.
+    private static let itemInsertSQL = """
+        INSERT INTO items AS i (id, name, content, updated_at, hlc, origin, deleted)
+        VALUES ($1::bigint, $2::text, $3::text, \(clockTime(4)), $4::bigint, $5::int, false)
+        ON CONFLICT (id) DO NOTHING
+        RETURNING \(itemColumns)
+        """
+
+    /// $1 id, $2 name, $3 content, $4 updated_at, $5 hlc, $6 origin, $7 deleted, $8 fence.
+    private static func itemPut(settle: Bool, guarded: Bool) -> String {
+        """
+        INSERT INTO items AS i (id, name, content, updated_at, hlc, origin, deleted)
+        SELECT $1::bigint, $2::text, $3::text, $4::timestamp, $5::bigint, $6::int, $7::boolean
+        WHERE true \(fence(8)) \(guardClause(guarded))
+        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, content = EXCLUDED.content,
+            updated_at = EXCLUDED.updated_at, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted = EXCLUDED.deleted
+        \(settle ? "WHERE NOT i.deleted AND (EXCLUDED.deleted OR (i.hlc, i.origin) < (EXCLUDED.hlc, EXCLUDED.origin))" : "")
+        RETURNING \(itemColumns)
+        """
+    }
+
+    /// A write made while the other node is away: the rows it wrote are queued for the other
+    /// node in the same statement, and `standing` is there for the write's guard.
+    private static func alone(_ table: String, _ write: String) -> String {
+        """
+        WITH standing AS (SELECT 1 FROM node_standing
+                 WHERE solo_since <= clock_timestamp() - make_interval(secs => \(soloSettleSeconds)) FOR SHARE),
+             w AS (\(write)),
+             o AS (INSERT INTO replication_outbox (table_name, row_key) SELECT '\(table)', id::text FROM w)
+        SELECT * FROM w
+        """
+    }
+
+    /// The twin of a write made while the other node is away.
+    var aloneTwin: Statement? {
         switch self {
-        case .sessionCompareAndSet: .sessionCompareAndSetOutbox
-        case .sessionInsertNew: .sessionInsertNewOutbox
-        case .sessionPut: .sessionPutOutbox
-        case .itemInsert: .itemInsertOutbox
-        case .itemPut: .itemPutOutbox
+        case .sessionCompareAndSet: .sessionCompareAndSetAlone
+        case .sessionInsertNew: .sessionInsertNewAlone
+        case .sessionPut: .sessionPutAlone
+        case .itemInsert: .itemInsertAlone
+        case .itemPut: .itemPutAlone
         default: nil
         }
     }
@@ -137,18 +231,11 @@ enum Statement: String, CaseIterable, Sendable {
     /// The replicated table a write touches.
     var table: String? {
         switch self {
-        case .sessionCompareAndSet, .sessionInsertNew, .sessionPut: "php_session"
-        case .itemInsert, .itemPut: "items"
+        case .sessionCompareAndSet, .sessionCompareAndSetAlone, .sessionInsertNew, .sessionInsertNewAlone, .sessionPut,
+            .sessionPutAlone, .sessionForce:
+            "php_session"
+        case .itemInsert, .itemInsertAlone, .itemPut, .itemPutAlone, .itemForce: "items"
         default: nil
         }
-    }
-
-    private static func withOutbox(_ write: Statement) -> String {
-        let table = write.table!
-        return """
-            WITH w AS (\(write.sql)),
-                 o AS (INSERT INTO replication_outbox (table_name, row_key) SELECT '\(table)', id::text FROM w)
-            SELECT * FROM w
-            """
     }
 }

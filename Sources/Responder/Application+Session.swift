@@ -17,31 +17,23 @@ extension Application {
 
     /// Loads the request's session (or starts one), applies `change`, and stores the result.
     ///
-    /// No lock is held: the write is a compare-and-set on the primary node; when another request
-    /// wrote first, the session is read again and `change` applied again to the newer data, so
-    /// concurrent requests never lose each other's writes and never wait on a lock. A request
-    /// that changes nothing writes nothing, except a refresh once per `SESSION_TOUCH_INTERVAL`.
-    ///
-    /// `writes`: the request expects to change the session (`GET /` counts a visit). It then
-    /// reads the secondary node only and lets the compare-and-set on the primary check that the
-    /// primary holds the same version; when it does not, or nothing changed after all, the
-    /// session is read from both nodes as a read-only request always does.
+    /// No lock is held: the write is a compare-and-set on every node that is up
+    /// (`SessionStore.write`); when another request wrote first, the session is read again and
+    /// `change` applied again to the newer data, so concurrent requests never lose each other's
+    /// writes and never wait on a lock. A request that changes nothing writes nothing, except a
+    /// refresh once per `SESSION_TOUCH_INTERVAL` (skipped while no node that answers may take
+    /// changes). Time spent waiting on a node that then fell away does not count against the
+    /// window in which lost races are retried.
     func withSession(
         _ request: HTTPRequest, writes: Bool = false,
         change: (inout PHPSessionData) throws(HTTPError) -> Void = { _ throws(HTTPError) in }
     ) throws -> ActiveSession {
         var deadline = ContinuousClock.now + conflictWindow
-        var failoversLeft = 1
         var candidate = cookieSessionID(request)
-        var readOneNode = writes
-        while true {
-            guard let id = candidate else { break }
-            let vouched = readOneNode ? sessions.readSecondary(id: id) : nil
-            readOneNode = false
-            guard let snapshot = try vouched ?? sessions.read(id: id) else { break }
+        while let id = candidate {
+            let usableBefore = services.health.usableCount
+            guard let snapshot = try sessions.read(id: id) else { break }
             guard let stored = SessionCodec.decode(snapshot.data) else {
-                // The secondary's copy alone decides nothing: read both nodes first.
-                if snapshot.primaryVersionAssumed { continue }
                 // Undecodable bytes are never overwritten: this request starts a new session.
                 services.metrics.decodeFailure()
                 logger.warning("session data could not be decoded; starting a new session")
@@ -50,31 +42,26 @@ extension Application {
             var data = stored
             try change(&data)
             let encoded = SessionCodec.encode(data)
-            if encoded == snapshot.data && snapshot.ageSeconds < Int64(configuration.sessionTouchInterval) {
-                // A request that writes nothing must have seen both nodes.
-                if snapshot.primaryVersionAssumed { continue }
+            if encoded == snapshot.data
+                && (snapshot.ageSeconds < Int64(configuration.sessionTouchInterval) || !snapshot.isWritable)
+            {
                 return ActiveSession(id: id, data: data, isNew: false)
             }
             try checkSize(encoded)
             if try sessions.write(snapshot, data: encoded) {
                 return ActiveSession(id: id, data: data, isNew: false)
             }
-            if !services.health[snapshot.primary].isUsable, failoversLeft > 0 {
-                // Not a lost race: the primary fell away during the write (its query time is
-                // spent). The other node decides now, with a window of its own.
-                failoversLeft -= 1
+            if services.health.usableCount < usableBefore {
+                // Not a lost race: a node fell away meanwhile (its query time is spent). The
+                // nodes left decide now, with a window of their own.
                 deadline = ContinuousClock.now + conflictWindow
-                candidate = id
                 continue
             }
-            // The nodes held different versions, or another request wrote first: read both.
-            if snapshot.primaryVersionAssumed { continue }
             services.metrics.casRetry()
             guard ContinuousClock.now < deadline else {
                 services.metrics.conflict()
                 throw HTTPError(409, "A concurrent change to this session could not be settled in time; please retry.")
             }
-            candidate = id
         }
         for _ in 0..<4 {
             let id = SessionID.generate()

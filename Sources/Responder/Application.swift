@@ -82,6 +82,10 @@ public final class Application {
         case .timedOut:
             HTTPError(
                 503, "The request took too long and was stopped; please retry.", headers: [("Retry-After", "5")])
+        case .indeterminate:
+            HTTPError(
+                504, "The database did not confirm the change in time; it may or may not have been made.",
+                headers: [("Retry-After", "5")])
         default: .unavailable
         }
     }

@@ -4,15 +4,9 @@ import Synchronization
 /// Where sessions live. `SessionStore` is the real one; tests may use another.
 public protocol SessionBackend {
     func read(id: String) throws(ClusterError) -> SessionSnapshot?
-    /// The session read from one node only, for a request about to write it; nil to read both.
-    func readSecondary(id: String) -> SessionSnapshot?
     func insertNew(id: String, data: [UInt8]) throws(ClusterError) -> Bool
     func write(_ snapshot: SessionSnapshot, data: [UInt8]) throws(ClusterError) -> Bool
     func destroy(id: String) throws(ClusterError)
-}
-
-extension SessionBackend {
-    public func readSecondary(id: String) -> SessionSnapshot? { nil }
 }
 
 /// Where items live. `ItemStore` is the real one.

@@ -3,7 +3,8 @@ import Foundation
 import Postgres
 import Testing
 
-@Suite(.serialized, .enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
+extension ClusterDatabase {
+@Suite(.enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
 struct ClusterMaintenanceTests {
     /// Waits until `condition` holds, polling; false after `seconds`.
     static func eventually(seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
@@ -19,6 +20,7 @@ struct ClusterMaintenanceTests {
         let health = ClusterHealth()
         let client = TestCluster.client(health: health)
         health.b.recordFailure("test: pretend B is away")
+        defer { try? TestCluster.catchUp() }
         let sessions = SessionStore(client: client)
         let items = ItemStore(client: client)
         let id = TestCluster.uniqueID()
@@ -46,7 +48,7 @@ struct ClusterMaintenanceTests {
     }
 }
 
-@Suite(.serialized, .enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
+@Suite(.enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
 struct GarbageCollectionTests {
     /// Inserts a session row on both nodes whose last write was `ageSeconds` ago.
     static func insertAged(_ id: String, ageSeconds: Int64, deleted: Bool = false) throws {
@@ -92,7 +94,7 @@ struct GarbageCollectionTests {
     }
 }
 
-@Suite(.serialized, .enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
+@Suite(.enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
 struct AntiEntropyTests {
     static func rowDigest(_ node: NodeName, _ ids: [Int64]) throws -> String? {
         try TestCluster.scalar(
@@ -139,7 +141,7 @@ struct AntiEntropyTests {
     }
 }
 
-@Suite(.serialized, .enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
+@Suite(.enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
 struct RecentRepairTests {
     @Test func aWriteThatReachedOnlyTheFirstNodeIsCopiedByTheRecentPass() throws {
         let client = TestCluster.client()
@@ -166,4 +168,5 @@ struct RecentRepairTests {
                     && (try TestCluster.scalar(.b, "SELECT name FROM items WHERE id = $1", [.int(itemID)])) == "half-written"
             })
     }
+}
 }

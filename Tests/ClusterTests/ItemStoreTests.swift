@@ -3,7 +3,8 @@ import Foundation
 import Postgres
 import Testing
 
-@Suite(.serialized, .enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
+extension ClusterDatabase {
+@Suite(.enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
 struct ItemStoreTests {
     static func row(_ node: NodeName, _ id: Int64) throws -> String? {
         try TestCluster.scalar(
@@ -60,6 +61,25 @@ struct ItemStoreTests {
         #expect(try Self.row(.a, item.id) == (try Self.row(.b, item.id)))
     }
 
+    /// A create that node A commits late (its insert waits on a lock past the query time, the
+    /// responder moves on and B takes the row) ends as one row with one id on both nodes: the
+    /// id is fixed before the first statement. Before, B inserted a second row with its own id.
+    @Test func aCreateThatOneNodeCommitsLateIsOneRow() throws {
+        let client = TestCluster.client()
+        let store = ItemStore(client: client)
+        let blocker = try TestCluster.connect(.a)
+        _ = try blocker.query("BEGIN", deadline: TestCluster.deadline())
+        _ = try blocker.query("LOCK TABLE items IN SHARE MODE", deadline: TestCluster.deadline())
+        let name = "late-" + TestCluster.uniqueID()
+        let item = try store.create(name: name, content: "once")
+        #expect(client.health.a.state == .down, "A did not answer within the query time")
+        _ = try blocker.query("COMMIT", deadline: TestCluster.deadline())
+        let count = "SELECT count(*) || ':' || min(id) FROM items WHERE name = $1"
+        #expect(try ClusterMaintenanceTests.eventually { try TestCluster.scalar(.a, count, [.text(name)]) == "1:\(item.id)" })
+        #expect(try TestCluster.scalar(.b, count, [.text(name)]) == "1:\(item.id)")
+        #expect(try ClusterMaintenanceTests.eventually { try Self.row(.a, item.id) == (try Self.row(.b, item.id)) })
+    }
+
     @Test func listIsNewestIdFirstAndPages() throws {
         let store = ItemStore(client: TestCluster.client())
         let first = try store.create(name: "p1", content: "")
@@ -70,4 +90,5 @@ struct ItemStoreTests {
         #expect(older.contains { $0.id == first.id })
         #expect(!older.contains { $0.id == second.id })
     }
+}
 }

@@ -32,12 +32,6 @@ final class MemorySessionBackend: SessionBackend {
     /// Every write loses.
     var alwaysLose = false
 
-    /// When set, `readSecondary` answers (a request that writes reads one node), from
-    /// `secondaryRows` where the secondary's copy differs from the primary's, else from `rows`.
-    var readsOneNode = false
-    var secondaryRows: [String: Row] = [:]
-    private(set) var secondaryReads = 0
-
     private(set) var reads = 0
     private(set) var writes = 0
     private(set) var inserts = 0
@@ -62,18 +56,7 @@ final class MemorySessionBackend: SessionBackend {
         if let failure { throw failure }
         reads += 1
         guard let row = rows[id], !row.deleted else { return nil }
-        return SessionSnapshot(
-            id: id, data: row.data, hlc: row.hlc, origin: row.origin, ageSeconds: 0, primary: .a, primaryVersion: nil)
-    }
-
-    func readSecondary(id: String) -> SessionSnapshot? {
-        guard readsOneNode, failure == nil, let row = secondaryRows[id] ?? rows[id], !row.deleted else { return nil }
-        secondaryReads += 1
-        var snapshot = SessionSnapshot(
-            id: id, data: row.data, hlc: row.hlc, origin: row.origin, ageSeconds: 0, primary: .a,
-            primaryVersion: .init(hlc: row.hlc, origin: row.origin))
-        snapshot.primaryVersionAssumed = true
-        return snapshot
+        return SessionSnapshot(id: id, data: row.data, hlc: row.hlc, origin: row.origin, ageSeconds: 0)
     }
 
     func insertNew(id: String, data: [UInt8]) throws(ClusterError) -> Bool {
