@@ -187,9 +187,7 @@ public final class ClusterClient {
                 .unavailable, detail: "node \(node.rawValue) cannot prove it holds every write while the other is away")
         }
         let wait = Double(Statement.soloSettleSeconds) - since
-        if wait > 0 {
-            Thread.sleep(forTimeInterval: wait + 0.02)
-        }
+        if wait > 0 { Thread.sleep(forTimeInterval: wait + 0.02) }
     }
 
     /// A write that one node confirmed while the other failed during the call (or was skipped):

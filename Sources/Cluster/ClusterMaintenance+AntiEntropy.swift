@@ -245,7 +245,7 @@ extension ClusterMaintenance {
             case (.some, .none): fromA = true
             default: fromA = false
             }
-            try copyRow(table: table.name, key: key, from: fromA ? a : b, to: fromA ? b : a, deadline: deadline)
+            try copyRows(table: table.name, keys: [key], from: fromA ? a : b, to: fromA ? b : a, deadline: deadline)
             copied += 1
         }
         return copied

@@ -260,12 +260,17 @@ public final class ClusterMaintenance: Sendable {
                     deadline: deadline)
                 if batch.rowCount == 0 { break }
                 var done: [String] = []
+                var keys: [String: Set<String>] = [:]
                 for row in 0..<batch.rowCount {
                     guard let seq = batch.string(row, 0), let table = batch.string(row, 1),
                         let key = batch.string(row, 2)
                     else { continue }
-                    try copyRow(table: table, key: key, from: sourceLink, to: targetLink, forced: forced, deadline: deadline)
+                    keys[table, default: []].insert(key)
                     done.append(seq)
+                }
+                for (table, tableKeys) in keys {
+                    try copyRows(table: table, keys: tableKeys, from: sourceLink, to: targetLink, forced: forced,
+                        deadline: deadline)
                 }
                 _ = try sourceLink.query(
                     "DELETE FROM replication_outbox WHERE seq = ANY($1::bigint[])",
@@ -297,57 +302,37 @@ public final class ClusterMaintenance: Sendable {
         }
     }
 
-    /// Copies the source's current row of `key` to the target: with the settlement rule, or
-    /// `forced` as it is. A forced copy reads the source again afterwards and copies again when
-    /// a write changed the row meanwhile, so the target never ends on an older row.
-    func copyRow(
-        table: String, key: String, from source: NodeLink, to target: NodeLink, forced: Bool = false,
+    /// Copies the source's current rows of `keys` to the target, in one statement each way:
+    /// with the settlement rule, or `forced` as they are. A forced copy reads the source's
+    /// versions again afterwards and copies again the rows a write changed meanwhile, so the
+    /// target never ends on an older row.
+    func copyRows(
+        table: String, keys: Set<String>, from source: NodeLink, to target: NodeLink, forced: Bool = false,
         deadline: ContinuousClock.Instant
     ) throws(PostgresError) {
-        var copied: String?
+        guard let shape = ReplicatedRows(table: table), !keys.isEmpty else { return }
+        var pending = keys
+        var copied: [String: String] = [:]
         for _ in 0..<3 {
-            guard let (statement, values, version) = try currentRow(table: table, key: key, on: source, forced: forced,
-                deadline: deadline)
-            else { return }
-            if version == copied { return }
-            _ = try target.run(statement, values, deadline: deadline)
-            guard forced else { return }
-            copied = version
-        }
-    }
-
-    /// The write that copies the source's row of `key`, and the row's version; nil for no row.
-    private func currentRow(
-        table: String, key: String, on source: NodeLink, forced: Bool, deadline: ContinuousClock.Instant
-    ) throws(PostgresError) -> (Statement, [PostgresValue], String)? {
-        switch table {
-        case "php_session":
-            let row = try source.run(.sessionFetchRow, [.text(key)], deadline: deadline)
-            guard row.rowCount == 1 else { return nil }
-            let hlc = row.string(0, 2) ?? "0"
-            let origin = row.string(0, 3) ?? "0"
-            return (
-                forced ? .sessionForce : .sessionPut,
-                [
-                    .text(key), .bytes(row.bytes(0, 1) ?? []), .text(hlc), .text(origin),
-                    .bool(row.bool(0, 4) ?? false), row.string(0, 5).map { .text($0) } ?? .null, .null,
-                ], hlc + "/" + origin
-            )
-        case "items":
-            guard let id = Int64(key) else { return nil }
-            let row = try source.run(.itemGet, [.int(id), .text("0")], deadline: deadline)
-            guard row.rowCount == 1, row.string(0, 0) != nil else { return nil }
-            let hlc = row.string(0, 4) ?? "0"
-            let origin = row.string(0, 5) ?? "0"
-            return (
-                forced ? .itemForce : .itemPut,
-                [
-                    .int(id), .text(row.string(0, 1) ?? ""), .text(row.string(0, 2) ?? ""),
-                    .text(row.string(0, 7) ?? ""), .text(hlc), .text(origin), .bool(row.bool(0, 6) ?? false), .null,
-                ], hlc + "/" + origin
-            )
-        default:
-            return nil
+            let rows = try source.query(shape.fetch, [.text(ClusterMaintenance.arrayLiteral(pending))], deadline: deadline)
+            var values: [PostgresValue] = []
+            var tuples: [String] = []
+            var versions: [String: String] = [:]
+            for row in 0..<rows.rowCount {
+                guard let key = rows.string(row, 0), let version = rows.string(row, shape.columns + 1) else { continue }
+                if copied[key] == version { continue }
+                versions[key] = version
+                let first = values.count
+                values += shape.values(rows, row)
+                tuples.append("(" + shape.casts.enumerated().map { "$\(first + $0.offset + 1)::\($0.element)" }
+                    .joined(separator: ", ") + ")")
+            }
+            if !tuples.isEmpty {
+                _ = try target.query(shape.put(tuples, forced: forced), values, deadline: deadline)
+            }
+            guard forced, !versions.isEmpty else { return }
+            copied.merge(versions) { $1 }
+            pending = Set(versions.keys)
         }
     }
 
@@ -364,14 +349,14 @@ public final class ClusterMaintenance: Sendable {
     /// with an empty outbox: that responder (it sees the other node away) is about to write.
     static let quietStandingSeconds = 5
 
-    static func standing(of link: NodeLink, lock: Bool = false, deadline: ContinuousClock.Instant)
+    static func standing(of link: NodeLink, deadline: ContinuousClock.Instant)
         throws(PostgresError) -> Standing
     {
         let row = try link.query(
             """
             SELECT solo_since IS NOT NULL, current, NOT EXISTS (SELECT 1 FROM replication_outbox),
                    solo_since IS NULL OR claimed_at IS NULL OR claimed_at < clock_timestamp() - make_interval(secs => $1::int)
-            FROM node_standing \(lock ? "FOR UPDATE" : "")
+            FROM node_standing
             """, [.int(Self.quietStandingSeconds)], deadline: deadline)
         return Standing(
             standsAlone: row.bool(0, 0) ?? false, current: row.bool(0, 1) ?? false, outboxEmpty: row.bool(0, 2) ?? false,
@@ -379,8 +364,11 @@ public final class ClusterMaintenance: Sendable {
     }
 
     /// With both nodes answering: confirms a node as current once the other holds nothing it
-    /// lacks (the other's outbox is empty), and ends the other's standing alone then. The other's
-    /// row is locked meanwhile, so no write can stand alone on it in between.
+    /// lacks (the other's outbox is empty), and ends the other's standing alone then (once no
+    /// responder asked for it for `quietStandingSeconds`). No lock is held across the two nodes
+    /// (a node that hangs must not hold up the other's beats): should a responder make the other
+    /// stand alone again right after, the beats clear `current` again well before that standing
+    /// settles (`Statement.soloSettleSeconds`).
     public func confirmStanding(_ client: ClusterClient) {
         let deadline = ContinuousClock.now + configuration.queryTimeout
         for target in NodeName.allCases {
@@ -392,25 +380,24 @@ public final class ClusterMaintenance: Sendable {
                 let theirs = try Self.standing(of: peerLink, deadline: deadline)
                 if mine.current && !theirs.standsAlone { continue }
                 guard theirs.outboxEmpty, theirs.settled else { continue }
-                _ = try peerLink.query("BEGIN", deadline: deadline)
-                let locked = try Self.standing(of: peerLink, lock: true, deadline: deadline)
-                guard locked.outboxEmpty, locked.settled else {
-                    _ = try peerLink.query("ROLLBACK", deadline: deadline)
-                    continue
-                }
-                if locked.standsAlone {
-                    _ = try peerLink.query(
-                        "UPDATE node_standing SET solo_since = NULL, current = true", deadline: deadline)
+                if theirs.standsAlone {
+                    // Under the row lock, so that no write standing alone commits in between.
+                    let ended = try peerLink.query(
+                        """
+                        UPDATE node_standing SET solo_since = NULL, current = true
+                        WHERE solo_since IS NOT NULL AND NOT EXISTS (SELECT 1 FROM replication_outbox)
+                          AND claimed_at < clock_timestamp() - make_interval(secs => $1::int)
+                        RETURNING 1
+                        """, [.int(Self.quietStandingSeconds)], deadline: deadline)
+                    guard ended.rowCount == 1 else { continue }
+                    logger.notice("node no longer stands alone", metadata: ["db.node": "\(peer.rawValue)"])
                 }
                 _ = try targetLink.query(
                     """
                     UPDATE node_standing SET current = true, seen_at = clock_timestamp(),
                         seen_start = pg_postmaster_start_time()
                     """, deadline: deadline)
-                _ = try peerLink.query("COMMIT", deadline: deadline)
-                logger.notice(
-                    "node confirmed to hold every acknowledged write",
-                    metadata: ["db.node": "\(target.rawValue)", "db.ended_alone": "\(peer.rawValue):\(locked.standsAlone)"])
+                logger.notice("node confirmed to hold every acknowledged write", metadata: ["db.node": "\(target.rawValue)"])
             } catch {
                 targetLink.close()
                 peerLink.close()

@@ -4,10 +4,11 @@ import Postgres
 /// compare-and-set on every node that is up, tombstone on destroy. Races are settled by the
 /// caller, which re-reads and re-applies its change when `write` reports a lost race.
 ///
-/// No node is "primary": while both nodes are up, the compare-and-set runs on both at once and
-/// a write counts only when its version ends on both, so responders that judge the nodes
-/// differently cannot both win. While one node is away, the other takes changes only when it
-/// stands alone (`ClusterClient.standAlone`).
+/// While both nodes are up, the compare-and-set runs on node A and then on B, whatever any
+/// responder believes about the nodes' health; a node that stands alone decides instead (its
+/// writes are queued for the other). While one node is away, the other takes changes only when
+/// it stands alone (`ClusterClient.standAlone`), so responders that judge the nodes differently
+/// never decide on different nodes.
 public struct SessionStore {
     public let client: ClusterClient
 
@@ -78,9 +79,6 @@ public struct SessionStore {
         return results.values.allSatisfy { $0.rowCount == 1 }
     }
 
-    /// How a compare-and-set ended on one node.
-    private enum Outcome { case won, lost, unconfirmed, skipped }
-
     /// Replaces the session's data if nobody changed it since `snapshot`; false when a race was
     /// lost (the caller reads again and re-applies its change).
     public func write(_ snapshot: SessionSnapshot, data: [UInt8]) throws(ClusterError) -> Bool {
@@ -106,37 +104,56 @@ public struct SessionStore {
             }
             return result.rowCount == 1
         }
-        try bringLaggingCopies(snapshot, on: nodes)
-        let collected = client.sendAndCollect(.sessionCompareAndSet, on: nodes, values: values)
-        var outcomes: [NodeName: Outcome] = [:]
-        for node in nodes {
-            if let result = collected.results[node] {
-                outcomes[node] = result.rowCount == 1 ? .won : .lost
-            } else {
-                outcomes[node] = collected.unconfirmed.contains(node) ? .unconfirmed : .skipped
-            }
-        }
-        let won = nodes.filter { outcomes[$0] == .won }
-        if won.count == nodes.count { return true }
-        guard let winner = won.first else {
-            if outcomes.values.contains(.lost) { return false }
-            throw ClusterError(
-                outcomes.values.contains(.unconfirmed) ? .indeterminate : .unavailable, detail: "no node confirmed")
-        }
-        let other = winner.other
         let mine = SessionSnapshot.Version(hlc: hlc, origin: client.configuration.writerID)
-        if outcomes[other] == .lost {
-            // Another writer changed the other node first. A node that stands alone decides
-            // (its writer acknowledged on that node alone); between writers on both nodes the
-            // greater version wins on both: when it is this write's, its row goes over the
-            // other's; when it is the other writer's, that writer copies its row over this one
-            // and this request retries.
-            let winnerAlone = snapshot.copies[winner]?.standsAlone ?? false
-            return try settleSplit(snapshot.id, data: data, mine: mine, winnerStandsAlone: winnerAlone, on: other)
+        let standing = nodes.filter { snapshot.copies[$0]?.standsAlone == true }
+        if standing.count == 1, let decider = standing.first {
+            // One node stands alone: it decides (the other may lack writes, or hold a late one),
+            // and the other gets a copy under the settlement rule. A copy refused there (it holds
+            // a later copy, or a late row no one acknowledged) or lost is queued on the decider,
+            // whose catch-up is forced. No claim and no queue otherwise: with both nodes up,
+            // catch-up ends the standing once its outbox is empty and no responder asks for it.
+            let decided = client.sendAndCollect(.sessionCompareAndSet, on: [decider], values: values)
+            guard let result = decided.results[decider] else { return false }
+            guard result.rowCount == 1 else { return false }
+            let other = decider.other
+            let copied = try? client.run(
+                .sessionPut,
+                [
+                    .text(snapshot.id), .bytes(data), .int(hlc), .text(origin), .bool(false), .null,
+                    client.fence(offset: snapshot.copies[other]?.clockOffset),
+                ], on: other)
+            if copied?.rowCount != 1 {
+                try client.keepAlone(
+                    table: "php_session", key: snapshot.id, on: decider, changesExistingRow: copied == nil)
+            }
+            return true
         }
-        // The other node failed during the call (or before it): this node keeps the write alone.
-        try client.keepAlone(table: "php_session", key: snapshot.id, on: winner, changesExistingRow: true)
-        return true
+        // Both nodes decide together, in a fixed order: node A first, then B. A write that won
+        // on A is in the history (every later writer builds on what A holds), so a lost race on
+        // B only means that B holds this write's row already, or a later one built on it.
+        try bringLaggingCopies(snapshot, on: nodes)
+        let order = nodes.sorted { $0 == .a && $1 == .b }
+        guard let firstNode = order.first, let second = order.last else { return false }
+        let decided = client.sendAndCollect(.sessionCompareAndSet, on: [firstNode], values: values)
+        guard let decision = decided.results[firstNode] else {
+            // The first node failed (it is down now): the caller reads again and writes on the other
+            // node, which must stand alone; a late commit here is fenced, or overwritten by the
+            // forced catch-up from the node that stands alone.
+            return false
+        }
+        guard decision.rowCount == 1 else { return false }
+        let followed = client.sendAndCollect(.sessionCompareAndSet, on: [second], values: values)
+        guard let follow = followed.results[second] else {
+            try client.keepAlone(table: "php_session", key: snapshot.id, on: firstNode, changesExistingRow: true)
+            return true
+        }
+        if follow.rowCount == 1 { return true }
+        do {
+            return try settleFollower(snapshot.id, data: data, mine: mine, on: second)
+        } catch {
+            // This write is on the first node only and may stay there: its outcome is unknown.
+            throw ClusterError(.indeterminate, detail: "settling the second node failed: \(error.detail)")
+        }
     }
 
     /// Before a compare-and-set on every node, each node must hold the version the snapshot
@@ -157,23 +174,30 @@ public struct SessionStore {
         }
     }
 
-    /// This write won on one node and lost on `node`: true when it wins there too.
-    private func settleSplit(
-        _ id: String, data: [UInt8], mine: SessionSnapshot.Version, winnerStandsAlone: Bool, on node: NodeName
-    ) throws(ClusterError) -> Bool {
+    /// This write won on the first node and lost on `node`. When `node` now stands alone (a
+    /// responder that sees the first node away began it), `node` decides: this write is undone
+    /// (the key is queued there, so the forced catch-up overwrites the first node's row) and the
+    /// caller retries. Otherwise `node` holds this write's row or a later one built on it, or an
+    /// older one, which this row then replaces.
+    private func settleFollower(_ id: String, data: [UInt8], mine: SessionSnapshot.Version, on node: NodeName)
+        throws(ClusterError) -> Bool
+    {
         let current = try client.run(
             .sessionRead,
             [.text(id), .int(client.configuration.sessionLifetime), .text(String(client.freshnessSeconds))], on: node)
         var copy = current.rowCount == 1 ? Self.copy(of: current) : SessionSnapshot.NodeCopy()
         copy.clockOffset = client.clockOffset(of: node, nodeClock: current.string(0, 8))
-        if copy.deleted || (copy.standsAlone && !winnerStandsAlone) { return false }
-        let forced = winnerStandsAlone && !copy.standsAlone
-        if !forced, let theirs = copy.version, mine < theirs { return false }
-        let put = try client.run(
-            forced ? .sessionForce : .sessionPut,
+        if copy.standsAlone {
+            _ = try client.run(.outboxAdd, [.text("php_session"), .text(id)], on: node)
+            return false
+        }
+        if copy.deleted { return true }  // destroyed meanwhile: the destroy is the later change
+        if let theirs = copy.version, mine <= theirs { return true }
+        _ = try client.run(
+            .sessionPut,
             [.text(id), .bytes(data), .int(mine.hlc), .text(origin), .bool(false), .null, client.fence(offset: copy.clockOffset)],
             on: node)
-        return put.rowCount == 1
+        return true
     }
 
     /// Removes the session on every node that is up, leaving a tombstone so a late copy cannot

@@ -47,8 +47,9 @@ enum Statement: String, CaseIterable, Sendable {
         "i.id, i.name, i.content, to_char(i.updated_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), i.hlc, i.origin, i.deleted,"
         + " i.updated_at::text"
 
-    /// Two columns on every read: this node stands alone; this node is current (confirmed and
-    /// fresh: beaten within `$freshness` seconds by a server that has not restarted since).
+    /// Two columns on every read: this node stands alone; this node holds every acknowledged
+    /// write (it stands alone, or it is current and fresh: beaten within `$freshness` seconds by
+    /// a server that has not restarted since).
     private static func standingColumns(freshness parameter: Int) -> String {
         """
         s.solo_since IS NOT NULL,
