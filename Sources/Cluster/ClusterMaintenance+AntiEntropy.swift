@@ -161,8 +161,7 @@ extension ClusterMaintenance {
 
     /// A PostgreSQL array literal of text keys, every element quoted.
     static func arrayLiteral(_ keys: Set<String>) -> String {
-        "{" + keys.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            .joined(separator: ",") + "}"
+        "{" + keys.map(ReplicatedRows.quoted).joined(separator: ",") + "}"
     }
 
     private func bucketDigests(_ table: RepairedTable, _ link: NodeLink, deadline: ContinuousClock.Instant)

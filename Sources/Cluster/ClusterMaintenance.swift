@@ -94,9 +94,8 @@ public final class ClusterMaintenance: Sendable {
                 // A beat lost in a crash only makes the node look less fresh: it needs no flush.
                 _ = try link.query("SET synchronous_commit = off", deadline: deadline)
                 let peerAlone = health[node.other].knownToStandAlone(maxAge: .milliseconds(600))
-                let result = try link.query(
-                    Statement.standingBeat.sql, [.bool(peerAlone), .text(String(client.freshnessSeconds))],
-                    deadline: deadline)
+                let result = try link.run(
+                    .standingBeat, [.bool(peerAlone), .text(String(client.freshnessSeconds))], deadline: deadline)
                 health[node].recordStanding(standsAlone: result.bool(0, 0) ?? false, current: result.bool(0, 1) ?? false)
             } catch {
                 link.close()
@@ -314,21 +313,16 @@ public final class ClusterMaintenance: Sendable {
         var pending = keys
         var copied: [String: String] = [:]
         for _ in 0..<3 {
-            let rows = try source.query(shape.fetch, [.text(ClusterMaintenance.arrayLiteral(pending))], deadline: deadline)
-            var values: [PostgresValue] = []
-            var tuples: [String] = []
+            let rows = try source.run(shape.fetch, [.text(Self.arrayLiteral(pending))], deadline: deadline)
+            var selected: [Int] = []
             var versions: [String: String] = [:]
             for row in 0..<rows.rowCount {
-                guard let key = rows.string(row, 0), let version = rows.string(row, shape.columns + 1) else { continue }
-                if copied[key] == version { continue }
+                guard let (key, version) = shape.keyAndVersion(rows, row), copied[key] != version else { continue }
                 versions[key] = version
-                let first = values.count
-                values += shape.values(rows, row)
-                tuples.append("(" + shape.casts.enumerated().map { "$\(first + $0.offset + 1)::\($0.element)" }
-                    .joined(separator: ", ") + ")")
+                selected.append(row)
             }
-            if !tuples.isEmpty {
-                _ = try target.query(shape.put(tuples, forced: forced), values, deadline: deadline)
+            if !selected.isEmpty {
+                _ = try target.run(shape.put(forced: forced), shape.arrays(rows, selected), deadline: deadline)
             }
             guard forced, !versions.isEmpty else { return }
             copied.merge(versions) { $1 }

@@ -20,6 +20,9 @@ enum Statement: String, CaseIterable, Sendable {
     case sessionPutAlone
     case sessionForce
     case sessionFetchRow
+    case sessionFetchBatch
+    case sessionPutBatch
+    case sessionForceBatch
     case itemNextID
     case itemInsert
     case itemInsertAlone
@@ -27,6 +30,9 @@ enum Statement: String, CaseIterable, Sendable {
     case itemPutAlone
     case itemForce
     case itemGet
+    case itemFetchBatch
+    case itemPutBatch
+    case itemForceBatch
     case itemList
     case outboxAdd
     case standingBeat
@@ -89,6 +95,21 @@ enum Statement: String, CaseIterable, Sendable {
         case .sessionForce: return Self.sessionPut(settle: false, guarded: false)
         case .sessionFetchRow:
             return "SELECT id, data, hlc, origin, deleted, date_change::text FROM php_session WHERE id = $1"
+        case .sessionFetchBatch:
+            // $1 keys (text[]); the columns of sessionPutBatch, in order
+            return """
+                SELECT id, data, hlc, origin, deleted, date_change::text FROM php_session WHERE id = ANY($1::text[])
+                """
+        case .sessionPutBatch: return Self.sessionPutBatch(settle: true)
+        case .sessionForceBatch: return Self.sessionPutBatch(settle: false)
+        case .itemFetchBatch:
+            // $1 keys (text[]); the columns of itemPutBatch, in order
+            return """
+                SELECT id, name, content, updated_at::text, hlc, origin, deleted FROM items
+                WHERE id = ANY($1::text[]::bigint[])
+                """
+        case .itemPutBatch: return Self.itemPutBatch(settle: true)
+        case .itemForceBatch: return Self.itemPutBatch(settle: false)
         case .itemNextID:
             return "SELECT nextval('items_id_seq')"
         case .itemInsert: return Self.itemInsertSQL
@@ -178,7 +199,7 @@ enum Statement: String, CaseIterable, Sendable {
         WHERE true \(fence(7)) \(guardClause(guarded))
         ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,
             deleted = EXCLUDED.deleted, date_change = EXCLUDED.date_change
-        \(settle ? "WHERE NOT s.deleted AND (EXCLUDED.deleted OR (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin))" : "")
+        \(settleClause(settle))
         RETURNING id
         """
     }
@@ -200,9 +221,41 @@ enum Statement: String, CaseIterable, Sendable {
         WHERE true \(fence(8)) \(guardClause(guarded))
         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, content = EXCLUDED.content,
             updated_at = EXCLUDED.updated_at, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted = EXCLUDED.deleted
-        \(settle ? "WHERE NOT i.deleted AND (EXCLUDED.deleted OR (i.hlc, i.origin) < (EXCLUDED.hlc, EXCLUDED.origin))" : "")
+        \(itemSettleClause(settle))
         RETURNING \(itemColumns)
         """
+    }
+
+    /// Many rows at once (catch-up, anti-entropy): one array per column, $1 … $6.
+    private static func sessionPutBatch(settle: Bool) -> String {
+        """
+        INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)
+        SELECT * FROM unnest($1::varchar[], $2::bytea[], $3::bigint[], $4::int[], $5::boolean[], $6::timestamp[])
+        ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,
+            deleted = EXCLUDED.deleted, date_change = EXCLUDED.date_change
+        \(settleClause(settle))
+        """
+    }
+
+    /// Many rows at once (catch-up, anti-entropy): one array per column, $1 … $7.
+    private static func itemPutBatch(settle: Bool) -> String {
+        """
+        INSERT INTO items AS i (id, name, content, updated_at, hlc, origin, deleted)
+        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamp[], $5::bigint[], $6::int[], $7::boolean[])
+        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, content = EXCLUDED.content,
+            updated_at = EXCLUDED.updated_at, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted = EXCLUDED.deleted
+        \(itemSettleClause(settle))
+        """
+    }
+
+    /// The settlement rule of an upsert into `php_session AS s` (none for a forced copy).
+    private static func settleClause(_ settle: Bool) -> String {
+        settle ? "WHERE NOT s.deleted AND (EXCLUDED.deleted OR (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin))" : ""
+    }
+
+    /// The settlement rule of an upsert into `items AS i` (none for a forced copy).
+    private static func itemSettleClause(_ settle: Bool) -> String {
+        settle ? "WHERE NOT i.deleted AND (EXCLUDED.deleted OR (i.hlc, i.origin) < (EXCLUDED.hlc, EXCLUDED.origin))" : ""
     }
 
     /// A write made while the other node is away: the rows it wrote are queued for the other
@@ -233,9 +286,9 @@ enum Statement: String, CaseIterable, Sendable {
     var table: String? {
         switch self {
         case .sessionCompareAndSet, .sessionCompareAndSetAlone, .sessionInsertNew, .sessionInsertNewAlone, .sessionPut,
-            .sessionPutAlone, .sessionForce:
+            .sessionPutAlone, .sessionForce, .sessionPutBatch, .sessionForceBatch:
             "php_session"
-        case .itemInsert, .itemInsertAlone, .itemPut, .itemPutAlone, .itemForce: "items"
+        case .itemInsert, .itemInsertAlone, .itemPut, .itemPutAlone, .itemForce, .itemPutBatch, .itemForceBatch: "items"
         default: nil
         }
     }
