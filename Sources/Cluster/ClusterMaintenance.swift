@@ -288,7 +288,7 @@ public final class ClusterMaintenance: Sendable {
             if health[target].state == .catchingUp {
                 let pending = try sourceLink.query(
                     "SELECT EXISTS (SELECT 1 FROM replication_outbox)", deadline: deadline)
-                if pending.bool(0, 0) == false {
+                if pending.bool(0, 0) == false, health[target].standing.current {
                     health[target].set(.up)
                     logger.notice("node caught up", metadata: ["db.node": "\(target.rawValue)"])
                 }
@@ -339,9 +339,38 @@ public final class ClusterMaintenance: Sendable {
         var settled: Bool
     }
 
-    /// A standing alone is ended no sooner than this after a responder last asked for it, even
-    /// with an empty outbox: that responder (it sees the other node away) is about to write.
-    static let quietStandingSeconds = 5
+    /// A standing alone is ended no sooner than this after a responder last asked for it (it
+    /// sees the other node away and is about to write): not for safety (its write's guard then
+    /// fails and it asks again), but so that the standing does not flap.
+    static let quietStandingSeconds = 1
+
+    /// Ends a node's standing alone when its outbox is empty, under the standing row's lock: the
+    /// lock waits for the writes standing alone in flight (they hold it shared), and the outbox is
+    /// read after it, by a statement of its own, so that their queued rows are seen.
+    private func endStanding(_ link: NodeLink, deadline: ContinuousClock.Instant) throws(PostgresError) -> Bool {
+        _ = try link.query("BEGIN", deadline: deadline)
+        do {
+            let locked = try link.query(
+                """
+                SELECT solo_since IS NOT NULL AND claimed_at < clock_timestamp() - make_interval(secs => $1::int)
+                FROM node_standing FOR UPDATE
+                """, [.int(Self.quietStandingSeconds)], deadline: deadline)
+            var ended = false
+            if locked.bool(0, 0) == true {
+                let result = try link.query(
+                    """
+                    UPDATE node_standing SET solo_since = NULL, current = true
+                    WHERE NOT EXISTS (SELECT 1 FROM replication_outbox) RETURNING 1
+                    """, deadline: deadline)
+                ended = result.rowCount == 1
+            }
+            _ = try link.query("COMMIT", deadline: deadline)
+            return ended
+        } catch {
+            link.close()  // the open transaction ends with the connection
+            throw error
+        }
+    }
 
     static func standing(of link: NodeLink, deadline: ContinuousClock.Instant)
         throws(PostgresError) -> Standing
@@ -375,15 +404,8 @@ public final class ClusterMaintenance: Sendable {
                 if mine.current && !theirs.standsAlone { continue }
                 guard theirs.outboxEmpty, theirs.settled else { continue }
                 if theirs.standsAlone {
-                    // Under the row lock, so that no write standing alone commits in between.
-                    let ended = try peerLink.query(
-                        """
-                        UPDATE node_standing SET solo_since = NULL, current = true
-                        WHERE solo_since IS NOT NULL AND NOT EXISTS (SELECT 1 FROM replication_outbox)
-                          AND claimed_at < clock_timestamp() - make_interval(secs => $1::int)
-                        RETURNING 1
-                        """, [.int(Self.quietStandingSeconds)], deadline: deadline)
-                    guard ended.rowCount == 1 else { continue }
+                    guard try endStanding(peerLink, deadline: deadline) else { continue }
+                    health[peer].recordStanding(standsAlone: false, current: true)
                     logger.notice("node no longer stands alone", metadata: ["db.node": "\(peer.rawValue)"])
                 }
                 _ = try targetLink.query(

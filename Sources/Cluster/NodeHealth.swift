@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// A circuit breaker: after a failure the node is `down` and requests skip it at once; the
 /// maintenance thread probes it and moves it to `catchingUp` when it answers, then to `up` once
-/// the other node's outbox holds nothing for it.
+/// the other node's outbox holds nothing for it and it is confirmed current (`node_standing`).
 public final class NodeHealth: Sendable {
     public enum State: String, Sendable {
         case up
