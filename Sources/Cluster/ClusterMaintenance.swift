@@ -340,9 +340,10 @@ public final class ClusterMaintenance: Sendable {
     }
 
     /// A standing alone is ended no sooner than this after a responder last asked for it (it
-    /// sees the other node away and is about to write): not for safety (its write's guard then
-    /// fails and it asks again), but so that the standing does not flap.
-    static let quietStandingSeconds = 1
+    /// sees the other node away, and writes once the standing has settled, a second later): not
+    /// for safety (its write's guard would fail and it would ask again), but so that such a
+    /// write is not refused and the standing does not flap.
+    static let quietStandingSeconds = Statement.soloSettleSeconds + 2
 
     /// Ends a node's standing alone when its outbox is empty, under the standing row's lock: the
     /// lock waits for the writes standing alone in flight (they hold it shared), and the outbox is

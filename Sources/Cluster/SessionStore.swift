@@ -105,32 +105,11 @@ public struct SessionStore {
             return result.rowCount == 1
         }
         let mine = SessionSnapshot.Version(hlc: hlc, origin: client.configuration.writerID)
-        let standing = nodes.filter { snapshot.copies[$0]?.standsAlone == true }
-        if standing.count == 1, let decider = standing.first {
-            // One node stands alone: it decides (the other may lack writes, or hold a late one),
-            // and the other gets a copy under the settlement rule. A copy refused there (it holds
-            // a later copy, or a late row no one acknowledged) or lost is queued on the decider,
-            // whose catch-up is forced. No claim and no queue otherwise: with both nodes up,
-            // catch-up ends the standing once its outbox is empty and no responder asks for it.
-            let decided = client.sendAndCollect(.sessionCompareAndSet, on: [decider], values: values)
-            guard let result = decided.results[decider] else { return false }
-            guard result.rowCount == 1 else { return false }
-            let other = decider.other
-            let copied = try? client.run(
-                .sessionPut,
-                [
-                    .text(snapshot.id), .bytes(data), .int(hlc), .text(origin), .bool(false), .null,
-                    client.fence(offset: snapshot.copies[other]?.clockOffset),
-                ], on: other)
-            if copied?.rowCount != 1 {
-                try client.keepAlone(
-                    table: "php_session", key: snapshot.id, on: decider, changesExistingRow: copied == nil)
-            }
-            return true
-        }
         // Both nodes decide together, in a fixed order: node A first, then B. A write that won
         // on A is in the history (every later writer builds on what A holds), so a lost race on
-        // B only means that B holds this write's row already, or a later one built on it.
+        // B only means that B holds this write's row already, or a later one built on it, unless
+        // B stands alone (a responder that sees A away writes B alone): then B decides. A node
+        // that lacks the deciding copy gets it first (forced when the other stands alone).
         try bringLaggingCopies(snapshot, on: nodes)
         let order = nodes.sorted { $0 == .a && $1 == .b }
         guard let firstNode = order.first, let second = order.last else { return false }
