@@ -248,10 +248,6 @@ public final class ClusterMaintenance: Sendable {
                     "SELECT pg_advisory_unlock($1::bigint)", [.int(Self.replayLockKey)],
                     deadline: ContinuousClock.now + configuration.queryTimeout)
             }
-            // A source that stands alone holds every acknowledged write: its rows go over the
-            // target's as they are (the target may hold a late write no one acknowledged, with a
-            // greater clock). Otherwise the settlement rule decides.
-            let forced = try Self.standing(of: sourceLink, deadline: deadline).standsAlone
             var total = 0
             while total < 5000, ContinuousClock.now < deadline {
                 let batch = try sourceLink.query(
@@ -268,8 +264,7 @@ public final class ClusterMaintenance: Sendable {
                     done.append(seq)
                 }
                 for (table, tableKeys) in keys {
-                    try copyRows(table: table, keys: tableKeys, from: sourceLink, to: targetLink, forced: forced,
-                        deadline: deadline)
+                    try copyRows(table: table, keys: tableKeys, from: sourceLink, to: targetLink, deadline: deadline)
                 }
                 _ = try sourceLink.query(
                     "DELETE FROM replication_outbox WHERE seq = ANY($1::bigint[])",
@@ -301,33 +296,14 @@ public final class ClusterMaintenance: Sendable {
         }
     }
 
-    /// Copies the source's current rows of `keys` to the target, in one statement each way:
-    /// with the settlement rule, or `forced` as they are. A forced copy reads the source's
-    /// versions again afterwards and copies again the rows a write changed meanwhile, so the
-    /// target never ends on an older row.
+    /// Copies the source's current rows of `keys` to the target under the settlement rule, in
+    /// one statement each way.
     func copyRows(
-        table: String, keys: Set<String>, from source: NodeLink, to target: NodeLink, forced: Bool = false,
-        deadline: ContinuousClock.Instant
+        table: String, keys: Set<String>, from source: NodeLink, to target: NodeLink, deadline: ContinuousClock.Instant
     ) throws(PostgresError) {
         guard let shape = ReplicatedRows(table: table), !keys.isEmpty else { return }
-        var pending = keys
-        var copied: [String: String] = [:]
-        for _ in 0..<3 {
-            let rows = try source.run(shape.fetch, [.text(Self.arrayLiteral(pending))], deadline: deadline)
-            var selected: [Int] = []
-            var versions: [String: String] = [:]
-            for row in 0..<rows.rowCount {
-                guard let (key, version) = shape.keyAndVersion(rows, row), copied[key] != version else { continue }
-                versions[key] = version
-                selected.append(row)
-            }
-            if !selected.isEmpty {
-                _ = try target.run(shape.put(forced: forced), shape.arrays(rows, selected), deadline: deadline)
-            }
-            guard forced, !versions.isEmpty else { return }
-            copied.merge(versions) { $1 }
-            pending = Set(versions.keys)
-        }
+        let rows = try source.run(shape.fetch, [.text(Self.arrayLiteral(keys))], deadline: deadline)
+        if rows.rowCount > 0 { _ = try target.run(shape.put, shape.arrays(rows), deadline: deadline) }
     }
 
     /// A node's standing, and whether its outbox is empty.

@@ -1,50 +1,33 @@
 import Postgres
 
 /// How catch-up and anti-entropy copy rows of one replicated table between the nodes: a batch
-/// read by key, then one upsert of arrays (`unnest`), under the settlement rule or forced, so a
-/// catch-up of thousands of rows costs a few round trips per batch, not several per row.
+/// read by key, then one upsert of arrays (`unnest`) under the settlement rule, so a catch-up of
+/// thousands of rows costs a few round trips per batch, not several per row.
 struct ReplicatedRows {
     let fetch: Statement
-    private let settled: Statement
-    private let forced: Statement
+    let put: Statement
     /// Which fetched columns are `bytea` (sent as hex in the array literal).
     private let byteColumns: Set<Int>
-    /// The fetched columns of the version, `hlc` and `origin`.
-    private let versionColumns: (Int, Int)
 
     init?(table: String) {
         switch table {
         case "php_session":
             fetch = .sessionFetchBatch
-            settled = .sessionPutBatch
-            forced = .sessionForceBatch
+            put = .sessionPutBatch
             byteColumns = [1]
-            versionColumns = (2, 3)
         case "items":
             fetch = .itemFetchBatch
-            settled = .itemPutBatch
-            forced = .itemForceBatch
+            put = .itemPutBatch
             byteColumns = []
-            versionColumns = (4, 5)
         default:
             return nil
         }
     }
 
-    func put(forced isForced: Bool) -> Statement { isForced ? forced : settled }
-
-    /// The key (first column) and version (`hlc/origin`) of a fetched row.
-    func keyAndVersion(_ rows: PostgresResult, _ row: Int) -> (String, String)? {
-        guard let key = rows.string(row, 0), let hlc = rows.string(row, versionColumns.0),
-            let origin = rows.string(row, versionColumns.1)
-        else { return nil }
-        return (key, hlc + "/" + origin)
-    }
-
     /// The upsert's parameters: one array literal per column of the fetched `rows`.
-    func arrays(_ rows: PostgresResult, _ selected: [Int]) -> [PostgresValue] {
+    func arrays(_ rows: PostgresResult) -> [PostgresValue] {
         (0..<rows.columnCount).map { column in
-            let elements = selected.map { row -> String in
+            let elements = (0..<rows.rowCount).map { row -> String in
                 if rows.isNull(row, column) { return "NULL" }
                 if byteColumns.contains(column) {
                     return "\"\\\\x" + Self.hex(rows.bytes(row, column) ?? []) + "\""

@@ -109,15 +109,14 @@ public struct SessionStore {
         // on A is in the history (every later writer builds on what A holds), so a lost race on
         // B only means that B holds this write's row already, or a later one built on it, unless
         // B stands alone (a responder that sees A away writes B alone): then B decides. A node
-        // that lacks the deciding copy gets it first (forced when the other stands alone).
-        try bringLaggingCopies(snapshot, on: nodes)
+        // that lacks the deciding copy gets it first.
+        guard try bringLaggingCopies(snapshot, on: nodes) else { return false }
         let order = nodes.sorted { $0 == .a && $1 == .b }
         guard let firstNode = order.first, let second = order.last else { return false }
         let decided = client.sendAndCollect(.sessionCompareAndSet, on: [firstNode], values: values)
         guard let decision = decided.results[firstNode] else {
             // The first node failed (it is down now): the caller reads again and writes on the other
-            // node, which must stand alone; a late commit here is fenced, or overwritten by the
-            // forced catch-up from the node that stands alone.
+            // node, which must stand alone; a late commit here is fenced.
             return false
         }
         guard decision.rowCount == 1 else { return false }
@@ -128,49 +127,72 @@ public struct SessionStore {
         }
         if follow.rowCount == 1 { return true }
         do {
-            return try settleFollower(snapshot.id, data: data, mine: mine, on: second)
+            return try settleFollower(
+                snapshot.id, data: data, mine: mine, first: firstNode,
+                firstFence: client.fence(offset: snapshot.copies[firstNode]?.clockOffset), on: second)
         } catch {
             // This write is on the first node only and may stay there: its outcome is unknown.
             throw ClusterError(.indeterminate, detail: "settling the second node failed: \(error.detail)")
         }
     }
 
-    /// Before a compare-and-set on every node, each node must hold the version the snapshot
-    /// shows: a node that lacks it (it was away, or holds a late write no one acknowledged)
-    /// gets that row first, forced when the node does not decide.
-    private func bringLaggingCopies(_ snapshot: SessionSnapshot, on nodes: [NodeName]) throws(ClusterError) {
+    /// Before the compare-and-set, each node must hold the deciding version: a deciding node that
+    /// lacks it gets it under the settlement rule; a node that does not decide (the other stands
+    /// alone) gets it only if it still holds what the read saw, so that nothing newer is ever
+    /// overwritten. False when such a node changed meanwhile (the caller reads again).
+    private func bringLaggingCopies(_ snapshot: SessionSnapshot, on nodes: [NodeName]) throws(ClusterError) -> Bool {
         let deciding = SessionSnapshot.NodeCopy.deciding(snapshot.copies)
         for node in nodes {
             guard let copy = snapshot.copies[node] else { continue }
             if copy.version == snapshot.version && !copy.deleted { continue }
-            let statement: Statement = deciding.contains(node) ? .sessionPut : .sessionForce
-            _ = try client.run(
-                statement,
-                [
-                    .text(snapshot.id), .bytes(snapshot.data), .int(snapshot.hlc), .text(String(snapshot.origin)),
-                    .bool(false), .null, client.fence(offset: copy.clockOffset),
-                ], on: node)
+            let fence = client.fence(offset: copy.clockOffset)
+            if deciding.contains(node) {
+                _ = try client.run(
+                    .sessionPut,
+                    [
+                        .text(snapshot.id), .bytes(snapshot.data), .int(snapshot.hlc), .text(String(snapshot.origin)),
+                        .bool(false), .null, fence,
+                    ], on: node)
+            } else {
+                let seen = copy.version
+                let replaced = try client.run(
+                    .sessionReplaceIf,
+                    [
+                        .text(snapshot.id), .bytes(snapshot.data), .int(snapshot.hlc), .text(String(snapshot.origin)),
+                        seen.map { .int($0.hlc) } ?? .null, seen.map { .text(String($0.origin)) } ?? .null, fence,
+                    ], on: node)
+                if replaced.rowCount != 1 { return false }
+            }
         }
+        return true
     }
 
-    /// This write won on the first node and lost on `node`. When `node` now stands alone (a
-    /// responder that sees the first node away began it), `node` decides: this write is undone
-    /// (the key is queued there, so the forced catch-up overwrites the first node's row) and the
-    /// caller retries. Otherwise `node` holds this write's row or a later one built on it, or an
-    /// older one, which this row then replaces.
-    private func settleFollower(_ id: String, data: [UInt8], mine: SessionSnapshot.Version, on node: NodeName)
-        throws(ClusterError) -> Bool
-    {
+    /// This write won on `first` and lost on `node`. When `node` now stands alone (a responder
+    /// that sees `first` away began it), `node` decides: this write is undone on `first` (its row
+    /// replaced by `node`'s, if `first` still holds this write) and the caller retries. Otherwise
+    /// `node` holds this write's row, or a later one built on it (every writer decides on `first`
+    /// first), or an older one, which this row then replaces.
+    private func settleFollower(
+        _ id: String, data: [UInt8], mine: SessionSnapshot.Version, first: NodeName, firstFence: PostgresValue,
+        on node: NodeName
+    ) throws(ClusterError) -> Bool {
         let current = try client.run(
             .sessionRead,
             [.text(id), .int(client.configuration.sessionLifetime), .text(String(client.freshnessSeconds))], on: node)
         var copy = current.rowCount == 1 ? Self.copy(of: current) : SessionSnapshot.NodeCopy()
         copy.clockOffset = client.clockOffset(of: node, nodeClock: current.string(0, 8))
+        if copy.deleted { return true }  // destroyed meanwhile: the destroy is the later change
         if copy.standsAlone {
-            _ = try client.run(.outboxAdd, [.text("php_session"), .text(id)], on: node)
+            if let theirs = copy.version {
+                _ = try client.run(
+                    .sessionReplaceIf,
+                    [
+                        .text(id), .bytes(current.bytes(0, 0) ?? []), .int(theirs.hlc), .text(String(theirs.origin)),
+                        .int(mine.hlc), .text(String(mine.origin)), firstFence,
+                    ], on: first)
+            }
             return false
         }
-        if copy.deleted { return true }  // destroyed meanwhile: the destroy is the later change
         if let theirs = copy.version, mine <= theirs { return true }
         _ = try client.run(
             .sessionPut,

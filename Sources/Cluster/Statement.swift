@@ -18,21 +18,18 @@ enum Statement: String, CaseIterable, Sendable {
     case sessionInsertNewAlone
     case sessionPut
     case sessionPutAlone
-    case sessionForce
+    case sessionReplaceIf
     case sessionFetchRow
     case sessionFetchBatch
     case sessionPutBatch
-    case sessionForceBatch
     case itemNextID
     case itemInsert
     case itemInsertAlone
     case itemPut
     case itemPutAlone
-    case itemForce
     case itemGet
     case itemFetchBatch
     case itemPutBatch
-    case itemForceBatch
     case itemList
     case outboxAdd
     case standingBeat
@@ -90,9 +87,21 @@ enum Statement: String, CaseIterable, Sendable {
         case .sessionCompareAndSetAlone: return Self.alone("php_session", Self.sessionCompareAndSet(guarded: true))
         case .sessionInsertNew: return Self.sessionInsertNewSQL
         case .sessionInsertNewAlone: return Self.alone("php_session", Self.sessionInsertNewSQL)
-        case .sessionPut: return Self.sessionPut(settle: true, guarded: false)
-        case .sessionPutAlone: return Self.alone("php_session", Self.sessionPut(settle: true, guarded: true))
-        case .sessionForce: return Self.sessionPut(settle: false, guarded: false)
+        case .sessionPut: return Self.sessionPut(guarded: false)
+        case .sessionPutAlone: return Self.alone("php_session", Self.sessionPut(guarded: true))
+        case .sessionReplaceIf:
+            // $1 id, $2 data, $3 hlc, $4 origin, $5 and $6 the version the node was seen to hold
+            // (NULL: no row), $7 fence. Brings a node that does not decide to the deciding copy,
+            // only if it still holds what the read saw (nothing newer is ever overwritten).
+            return """
+                INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)
+                SELECT $1::varchar, $2::bytea, $3::bigint, $4::int, false, \(Self.clockTime(3))
+                WHERE true \(Self.fence(7))
+                ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,
+                    deleted = false, date_change = EXCLUDED.date_change
+                WHERE (s.hlc, s.origin) = ($5::bigint, $6::int)
+                RETURNING id
+                """
         case .sessionFetchRow:
             return "SELECT id, data, hlc, origin, deleted, date_change::text FROM php_session WHERE id = $1"
         case .sessionFetchBatch:
@@ -100,23 +109,20 @@ enum Statement: String, CaseIterable, Sendable {
             return """
                 SELECT id, data, hlc, origin, deleted, date_change::text FROM php_session WHERE id = ANY($1::text[])
                 """
-        case .sessionPutBatch: return Self.sessionPutBatch(settle: true)
-        case .sessionForceBatch: return Self.sessionPutBatch(settle: false)
+        case .sessionPutBatch: return Self.sessionPutBatchSQL
         case .itemFetchBatch:
             // $1 keys (text[]); the columns of itemPutBatch, in order
             return """
                 SELECT id, name, content, updated_at::text, hlc, origin, deleted FROM items
                 WHERE id = ANY($1::text[]::bigint[])
                 """
-        case .itemPutBatch: return Self.itemPutBatch(settle: true)
-        case .itemForceBatch: return Self.itemPutBatch(settle: false)
+        case .itemPutBatch: return Self.itemPutBatchSQL
         case .itemNextID:
             return "SELECT nextval('items_id_seq')"
         case .itemInsert: return Self.itemInsertSQL
         case .itemInsertAlone: return Self.alone("items", Self.itemInsertSQL)
-        case .itemPut: return Self.itemPut(settle: true, guarded: false)
-        case .itemPutAlone: return Self.alone("items", Self.itemPut(settle: true, guarded: true))
-        case .itemForce: return Self.itemPut(settle: false, guarded: false)
+        case .itemPut: return Self.itemPut(guarded: false)
+        case .itemPutAlone: return Self.alone("items", Self.itemPut(guarded: true))
         case .itemGet:
             // $1 id, $2 freshness seconds. Always one row: item columns (NULL when absent), standing.
             return """
@@ -191,15 +197,15 @@ enum Statement: String, CaseIterable, Sendable {
         """
 
     /// $1 id, $2 data, $3 hlc, $4 origin, $5 deleted, $6 date_change or NULL for the clock's time,
-    /// $7 fence. Without `settle` (catch-up from a node that stood alone) the row is taken as it is.
-    private static func sessionPut(settle: Bool, guarded: Bool) -> String {
+    /// $7 fence; under the settlement rule.
+    private static func sessionPut(guarded: Bool) -> String {
         """
         INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)
         SELECT $1::varchar, $2::bytea, $3::bigint, $4::int, $5::boolean, COALESCE($6::timestamp, \(clockTime(3)))
         WHERE true \(fence(7)) \(guardClause(guarded))
         ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,
             deleted = EXCLUDED.deleted, date_change = EXCLUDED.date_change
-        \(settleClause(settle))
+        WHERE NOT s.deleted AND (EXCLUDED.deleted OR (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin))
         RETURNING id
         """
     }
@@ -214,49 +220,35 @@ enum Statement: String, CaseIterable, Sendable {
         """
 
     /// $1 id, $2 name, $3 content, $4 updated_at, $5 hlc, $6 origin, $7 deleted, $8 fence.
-    private static func itemPut(settle: Bool, guarded: Bool) -> String {
+    private static func itemPut(guarded: Bool) -> String {
         """
         INSERT INTO items AS i (id, name, content, updated_at, hlc, origin, deleted)
         SELECT $1::bigint, $2::text, $3::text, $4::timestamp, $5::bigint, $6::int, $7::boolean
         WHERE true \(fence(8)) \(guardClause(guarded))
         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, content = EXCLUDED.content,
             updated_at = EXCLUDED.updated_at, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted = EXCLUDED.deleted
-        \(itemSettleClause(settle))
+        WHERE NOT i.deleted AND (EXCLUDED.deleted OR (i.hlc, i.origin) < (EXCLUDED.hlc, EXCLUDED.origin))
         RETURNING \(itemColumns)
         """
     }
 
     /// Many rows at once (catch-up, anti-entropy): one array per column, $1 … $6.
-    private static func sessionPutBatch(settle: Bool) -> String {
-        """
+    private static let sessionPutBatchSQL = """
         INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)
         SELECT * FROM unnest($1::varchar[], $2::bytea[], $3::bigint[], $4::int[], $5::boolean[], $6::timestamp[])
         ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,
             deleted = EXCLUDED.deleted, date_change = EXCLUDED.date_change
-        \(settleClause(settle))
+        WHERE NOT s.deleted AND (EXCLUDED.deleted OR (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin))
         """
-    }
 
     /// Many rows at once (catch-up, anti-entropy): one array per column, $1 … $7.
-    private static func itemPutBatch(settle: Bool) -> String {
-        """
+    private static let itemPutBatchSQL = """
         INSERT INTO items AS i (id, name, content, updated_at, hlc, origin, deleted)
         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamp[], $5::bigint[], $6::int[], $7::boolean[])
         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, content = EXCLUDED.content,
             updated_at = EXCLUDED.updated_at, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted = EXCLUDED.deleted
-        \(itemSettleClause(settle))
+        WHERE NOT i.deleted AND (EXCLUDED.deleted OR (i.hlc, i.origin) < (EXCLUDED.hlc, EXCLUDED.origin))
         """
-    }
-
-    /// The settlement rule of an upsert into `php_session AS s` (none for a forced copy).
-    private static func settleClause(_ settle: Bool) -> String {
-        settle ? "WHERE NOT s.deleted AND (EXCLUDED.deleted OR (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin))" : ""
-    }
-
-    /// The settlement rule of an upsert into `items AS i` (none for a forced copy).
-    private static func itemSettleClause(_ settle: Bool) -> String {
-        settle ? "WHERE NOT i.deleted AND (EXCLUDED.deleted OR (i.hlc, i.origin) < (EXCLUDED.hlc, EXCLUDED.origin))" : ""
-    }
 
     /// A write made while the other node is away: the rows it wrote are queued for the other
     /// node in the same statement, and `standing` is there for the write's guard.
@@ -286,9 +278,9 @@ enum Statement: String, CaseIterable, Sendable {
     var table: String? {
         switch self {
         case .sessionCompareAndSet, .sessionCompareAndSetAlone, .sessionInsertNew, .sessionInsertNewAlone, .sessionPut,
-            .sessionPutAlone, .sessionForce, .sessionPutBatch, .sessionForceBatch:
+            .sessionPutAlone, .sessionReplaceIf, .sessionPutBatch:
             "php_session"
-        case .itemInsert, .itemInsertAlone, .itemPut, .itemPutAlone, .itemForce, .itemPutBatch, .itemForceBatch: "items"
+        case .itemInsert, .itemInsertAlone, .itemPut, .itemPutAlone, .itemPutBatch: "items"
         default: nil
         }
     }
