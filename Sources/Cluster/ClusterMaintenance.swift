@@ -248,6 +248,9 @@ public final class ClusterMaintenance: Sendable {
                     "SELECT pg_advisory_unlock($1::bigint)", [.int(Self.replayLockKey)],
                     deadline: ContinuousClock.now + configuration.queryTimeout)
             }
+            // A source that stands alone holds every acknowledged write: its rows go over the
+            // target's as they are (the target may hold a late row no one acknowledged).
+            let forced = try Self.standing(of: sourceLink, deadline: deadline).standsAlone
             var total = 0
             while total < 5000, ContinuousClock.now < deadline {
                 let batch = try sourceLink.query(
@@ -264,7 +267,8 @@ public final class ClusterMaintenance: Sendable {
                     done.append(seq)
                 }
                 for (table, tableKeys) in keys {
-                    try copyRows(table: table, keys: tableKeys, from: sourceLink, to: targetLink, deadline: deadline)
+                    try copyRows(
+                        table: table, keys: tableKeys, from: sourceLink, to: targetLink, forced: forced, deadline: deadline)
                 }
                 _ = try sourceLink.query(
                     "DELETE FROM replication_outbox WHERE seq = ANY($1::bigint[])",
@@ -296,14 +300,27 @@ public final class ClusterMaintenance: Sendable {
         }
     }
 
-    /// Copies the source's current rows of `keys` to the target under the settlement rule, in
-    /// one statement each way.
+    /// Copies the source's current rows of `keys` to the target, in one statement each way: under
+    /// the settlement rule, or `forced` as they are (from a node that stands alone: the target may
+    /// hold a late row no one acknowledged, with a greater clock). A forced copy reads the source
+    /// again and copies again the rows that changed meanwhile: while a node stands alone, every
+    /// writer changes it before the other, so a row the copy put back under a newer one on the
+    /// target is seen changed on the source and copied again.
     func copyRows(
-        table: String, keys: Set<String>, from source: NodeLink, to target: NodeLink, deadline: ContinuousClock.Instant
+        table: String, keys: Set<String>, from source: NodeLink, to target: NodeLink, forced: Bool = false,
+        deadline: ContinuousClock.Instant
     ) throws(PostgresError) {
         guard let shape = ReplicatedRows(table: table), !keys.isEmpty else { return }
-        let rows = try source.run(shape.fetch, [.text(Self.arrayLiteral(keys))], deadline: deadline)
-        if rows.rowCount > 0 { _ = try target.run(shape.put, shape.arrays(rows), deadline: deadline) }
+        var rows = try source.run(shape.fetch, [.text(Self.arrayLiteral(keys))], deadline: deadline)
+        for _ in 0..<5 {
+            if rows.rowCount > 0 { _ = try target.run(forced ? shape.force : shape.put, shape.arrays(rows), deadline: deadline) }
+            guard forced else { return }
+            let copied = shape.versions(rows)
+            let again = try source.run(shape.fetch, [.text(Self.arrayLiteral(Set(copied.keys)))], deadline: deadline)
+            let changed = Set(shape.versions(again).filter { copied[$0.key] != $0.value }.keys)
+            if changed.isEmpty { return }
+            rows = try source.run(shape.fetch, [.text(Self.arrayLiteral(changed))], deadline: deadline)
+        }
     }
 
     /// A node's standing, and whether its outbox is empty.

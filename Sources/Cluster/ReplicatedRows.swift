@@ -1,11 +1,14 @@
 import Postgres
 
 /// How catch-up and anti-entropy copy rows of one replicated table between the nodes: a batch
-/// read by key, then one upsert of arrays (`unnest`) under the settlement rule, so a catch-up of
-/// thousands of rows costs a few round trips per batch, not several per row.
+/// read by key, then one upsert of arrays (`unnest`), under the settlement rule or forced, so a
+/// catch-up of thousands of rows costs a few round trips per batch, not several per row.
 struct ReplicatedRows {
     let fetch: Statement
     let put: Statement
+    let force: Statement
+    /// The fetched columns of the version, `hlc` and `origin`.
+    private let versionColumns: (Int, Int)
     /// Which fetched columns are `bytea` (sent as hex in the array literal).
     private let byteColumns: Set<Int>
 
@@ -14,14 +17,30 @@ struct ReplicatedRows {
         case "php_session":
             fetch = .sessionFetchBatch
             put = .sessionPutBatch
+            force = .sessionForceBatch
             byteColumns = [1]
+            versionColumns = (2, 3)
         case "items":
             fetch = .itemFetchBatch
             put = .itemPutBatch
+            force = .itemForceBatch
             byteColumns = []
+            versionColumns = (4, 5)
         default:
             return nil
         }
+    }
+
+    /// The key (first column) and version (`hlc/origin`) of each fetched row.
+    func versions(_ rows: PostgresResult) -> [String: String] {
+        var versions: [String: String] = [:]
+        for row in 0..<rows.rowCount {
+            guard let key = rows.string(row, 0), let hlc = rows.string(row, versionColumns.0),
+                let origin = rows.string(row, versionColumns.1)
+            else { continue }
+            versions[key] = hlc + "/" + origin
+        }
+        return versions
     }
 
     /// The upsert's parameters: one array literal per column of the fetched `rows`.

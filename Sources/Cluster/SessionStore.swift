@@ -105,31 +105,40 @@ public struct SessionStore {
             return result.rowCount == 1
         }
         let mine = SessionSnapshot.Version(hlc: hlc, origin: client.configuration.writerID)
-        // Both nodes decide together, in a fixed order: node A first, then B. A write that won
-        // on A is in the history (every later writer builds on what A holds), so a lost race on
-        // B only means that B holds this write's row already, or a later one built on it, unless
-        // B stands alone (a responder that sees A away writes B alone): then B decides. A node
-        // that lacks the deciding copy gets it first.
+        // Both nodes decide in a fixed order: the node that stands alone first (guarded, so that
+        // its standing cannot end meanwhile), else A; the other follows. A write that won on A is
+        // in the history (every later writer builds on what A holds), so a lost race on B only
+        // means that B holds this write's row already, or a later one built on it, unless B
+        // began to stand alone since the read (a responder that sees A away writes B alone):
+        // then B decides. A node that lacks the deciding copy gets it first.
         guard try bringLaggingCopies(snapshot, on: nodes) else { return false }
-        let order = nodes.sorted { $0 == .a && $1 == .b }
-        guard let firstNode = order.first, let second = order.last else { return false }
-        let decided = client.sendAndCollect(.sessionCompareAndSet, on: [firstNode], values: values)
-        guard let decision = decided.results[firstNode] else {
-            // The first node failed (it is down now): the caller reads again and writes on the other
-            // node, which must stand alone; a late commit here is fenced.
+        let standing = nodes.filter { snapshot.copies[$0]?.standsAlone == true }
+        let leader = standing.count == 1 ? standing[0] : .a
+        let follower = leader.other
+        let decided = client.sendAndCollect(
+            standing.count == 1 ? .sessionCompareAndSetGuarded : .sessionCompareAndSet, on: [leader], values: values)
+        guard let decision = decided.results[leader] else {
+            // The deciding node failed (it is down now): the caller reads again and writes on the
+            // other node, which must stand alone; a late commit here is fenced.
             return false
         }
         guard decision.rowCount == 1 else { return false }
-        let followed = client.sendAndCollect(.sessionCompareAndSet, on: [second], values: values)
-        guard let follow = followed.results[second] else {
-            try client.keepAlone(table: "php_session", key: snapshot.id, on: firstNode, changesExistingRow: true)
+        let followed = client.sendAndCollect(.sessionCompareAndSet, on: [follower], values: values)
+        guard let follow = followed.results[follower] else {
+            try client.keepAlone(table: "php_session", key: snapshot.id, on: leader, changesExistingRow: true)
             return true
         }
         if follow.rowCount == 1 { return true }
+        if standing.count == 1 {
+            // The node that stands alone decided; the other holds something else (a late row no one
+            // acknowledged, or it missed a copy): its catch-up, forced, brings this row there.
+            try client.keepAlone(table: "php_session", key: snapshot.id, on: leader, changesExistingRow: false)
+            return true
+        }
         do {
             return try settleFollower(
-                snapshot.id, data: data, mine: mine, first: firstNode,
-                firstFence: client.fence(offset: snapshot.copies[firstNode]?.clockOffset), on: second)
+                snapshot.id, data: data, mine: mine, first: leader,
+                firstFence: client.fence(offset: snapshot.copies[leader]?.clockOffset), on: follower)
         } catch {
             // This write is on the first node only and may stay there: its outcome is unknown.
             throw ClusterError(.indeterminate, detail: "settling the second node failed: \(error.detail)")

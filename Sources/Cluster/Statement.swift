@@ -14,6 +14,7 @@ enum Statement: String, CaseIterable, Sendable {
     case sessionRead
     case sessionCompareAndSet
     case sessionCompareAndSetAlone
+    case sessionCompareAndSetGuarded
     case sessionInsertNew
     case sessionInsertNewAlone
     case sessionPut
@@ -22,6 +23,7 @@ enum Statement: String, CaseIterable, Sendable {
     case sessionFetchRow
     case sessionFetchBatch
     case sessionPutBatch
+    case sessionForceBatch
     case itemNextID
     case itemInsert
     case itemInsertAlone
@@ -30,6 +32,7 @@ enum Statement: String, CaseIterable, Sendable {
     case itemGet
     case itemFetchBatch
     case itemPutBatch
+    case itemForceBatch
     case itemList
     case outboxAdd
     case standingBeat
@@ -85,6 +88,7 @@ enum Statement: String, CaseIterable, Sendable {
                 """
         case .sessionCompareAndSet: return Self.sessionCompareAndSet(guarded: false)
         case .sessionCompareAndSetAlone: return Self.alone("php_session", Self.sessionCompareAndSet(guarded: true))
+        case .sessionCompareAndSetGuarded: return Self.guarded(Self.sessionCompareAndSet(guarded: true))
         case .sessionInsertNew: return Self.sessionInsertNewSQL
         case .sessionInsertNewAlone: return Self.alone("php_session", Self.sessionInsertNewSQL)
         case .sessionPut: return Self.sessionPut(guarded: false)
@@ -110,6 +114,7 @@ enum Statement: String, CaseIterable, Sendable {
                 SELECT id, data, hlc, origin, deleted, date_change::text FROM php_session WHERE id = ANY($1::text[])
                 """
         case .sessionPutBatch: return Self.sessionPutBatchSQL
+        case .sessionForceBatch: return Self.sessionForceBatchSQL
         case .itemFetchBatch:
             // $1 keys (text[]); the columns of itemPutBatch, in order
             return """
@@ -117,6 +122,7 @@ enum Statement: String, CaseIterable, Sendable {
                 WHERE id = ANY($1::text[]::bigint[])
                 """
         case .itemPutBatch: return Self.itemPutBatchSQL
+        case .itemForceBatch: return Self.itemForceBatchSQL
         case .itemNextID:
             return "SELECT nextval('items_id_seq')"
         case .itemInsert: return Self.itemInsertSQL
@@ -241,6 +247,14 @@ enum Statement: String, CaseIterable, Sendable {
         WHERE NOT s.deleted AND (EXCLUDED.deleted OR (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin))
         """
 
+    /// The forced twin of `sessionPutBatch`: catch-up from a node that stands alone (docs/PROTOCOL.md).
+    private static let sessionForceBatchSQL = """
+        INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)
+        SELECT * FROM unnest($1::varchar[], $2::bytea[], $3::bigint[], $4::int[], $5::boolean[], $6::timestamp[])
+        ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,
+            deleted = EXCLUDED.deleted, date_change = EXCLUDED.date_change
+        """
+
     /// Many rows at once (catch-up, anti-entropy): one array per column, $1 … $7.
     private static let itemPutBatchSQL = """
         INSERT INTO items AS i (id, name, content, updated_at, hlc, origin, deleted)
@@ -249,6 +263,24 @@ enum Statement: String, CaseIterable, Sendable {
             updated_at = EXCLUDED.updated_at, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted = EXCLUDED.deleted
         WHERE NOT i.deleted AND (EXCLUDED.deleted OR (i.hlc, i.origin) < (EXCLUDED.hlc, EXCLUDED.origin))
         """
+
+    /// The forced twin of `itemPutBatch`: catch-up from a node that stands alone (docs/PROTOCOL.md).
+    private static let itemForceBatchSQL = """
+        INSERT INTO items AS i (id, name, content, updated_at, hlc, origin, deleted)
+        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamp[], $5::bigint[], $6::int[], $7::boolean[])
+        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, content = EXCLUDED.content,
+            updated_at = EXCLUDED.updated_at, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted = EXCLUDED.deleted
+        """
+
+    /// A change decided on a node that stands alone while both nodes are up: the guard, without
+    /// the outbox (the other node follows in the same request).
+    private static func guarded(_ write: String) -> String {
+        """
+        WITH standing AS (SELECT 1 FROM node_standing
+                 WHERE solo_since <= clock_timestamp() - make_interval(secs => \(soloSettleSeconds)) FOR SHARE)
+        \(write)
+        """
+    }
 
     /// A write made while the other node is away: the rows it wrote are queued for the other
     /// node in the same statement, and `standing` is there for the write's guard.
@@ -278,9 +310,9 @@ enum Statement: String, CaseIterable, Sendable {
     var table: String? {
         switch self {
         case .sessionCompareAndSet, .sessionCompareAndSetAlone, .sessionInsertNew, .sessionInsertNewAlone, .sessionPut,
-            .sessionPutAlone, .sessionReplaceIf, .sessionPutBatch:
+            .sessionPutAlone, .sessionReplaceIf, .sessionPutBatch, .sessionForceBatch, .sessionCompareAndSetGuarded:
             "php_session"
-        case .itemInsert, .itemInsertAlone, .itemPut, .itemPutAlone, .itemPutBatch: "items"
+        case .itemInsert, .itemInsertAlone, .itemPut, .itemPutAlone, .itemPutBatch, .itemForceBatch: "items"
         default: nil
         }
     }

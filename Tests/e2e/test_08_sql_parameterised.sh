@@ -61,11 +61,12 @@ ALLOWED = {
     ("Statement.swift", "Self.nodeClock"): "a static let literal",
     ("Statement.swift", "fence(7)"): "a static function of a literal (checked): a $n placeholder",
     ("Statement.swift", "fence(8)"): "a static function of a literal (checked): a $n placeholder",
+    ("Statement.swift", "Self.fence(7)"): "a static function of a literal (checked): a $n placeholder",
     ("Statement.swift", "guardClause(guarded)"): "a static function returning one of two literals",
     ("Statement.swift", "settleClause(settle)"): "a static function returning one of two literals",
     ("Statement.swift", "itemSettleClause(settle)"): "a static function returning one of two literals",
     ("Statement.swift", "soloSettleSeconds"): "a static let Int",
-    ("Statement.swift", "write"): "alone(_:_:)'s SQL argument; every call passes a static function's SQL (checked)",
+    ("Statement.swift", "write"): "alone(_:_:)'s and guarded(_:)'s SQL argument; every call passes a static function's SQL (checked)",
     ("Statement.swift", "table"): "alone(_:_:)'s table argument; every call passes a literal (checked)",
     ("ClusterMaintenance+AntiEntropy.swift", "table.key"): "RepairedTable fields are literals (checked)",
     ("ClusterMaintenance+AntiEntropy.swift", "table.name"): "RepairedTable fields are literals (checked)",
@@ -283,6 +284,12 @@ for path in files:
             calls = re.findall(r"\b%s\(([^)]*)\)" % function, code)
             if any(not re.fullmatch(r"(freshness: )?\d+|" + declaration, c.strip()) for c in calls):
                 print("FAIL %s: %s(...) is called with something other than a number literal" % (rel, function))
+        for call in re.findall(r"\bguarded\(([^)]*\)?)\)", code):
+            if call.strip().startswith("_ write") or re.fullmatch(r"(guarded: )?(true|false)", call.strip()):
+                continue
+            if not re.fullmatch(r"Self\.\w+(\(((settle|guarded): (true|false)(, )?)+\))?", call.strip()):
+                print("FAIL %s: guarded(...) is called with something other than static SQL: %s"
+                      % (rel, call.replace("\x00", "#")))
         for call in re.findall(r"\balone\(([^)]*\)?)\)", code):
             if call.strip().startswith("_ table"):
                 continue
