@@ -47,7 +47,13 @@ public struct SessionStore {
             }
             return nil
         }
-        if result.bool(0, 4) == true { return nil }  // expired
+        if result.bool(0, 4) == true {  // expired
+            // An expired copy on a node that does not decide proves nothing either.
+            if deciding.isEmpty {
+                throw ClusterError(.unavailable, detail: "the node that answered cannot prove the session expired")
+            }
+            return nil
+        }
         var snapshot = SessionSnapshot(
             id: id, data: result.bytes(0, 0) ?? [], hlc: newest.version.hlc, origin: newest.version.origin,
             ageSeconds: result.int64(0, 5) ?? 0)
