@@ -20,7 +20,6 @@ enum Statement: String, CaseIterable, Sendable {
     case sessionPut
     case sessionPutAlone
     case sessionReplaceIf
-    case sessionFetchRow
     case sessionFetchBatch
     case sessionPutBatch
     case sessionForceBatch
@@ -106,8 +105,6 @@ enum Statement: String, CaseIterable, Sendable {
                 WHERE (s.hlc, s.origin) = ($5::bigint, $6::int)
                 RETURNING id
                 """
-        case .sessionFetchRow:
-            return "SELECT id, data, hlc, origin, deleted, date_change::text FROM php_session WHERE id = $1"
         case .sessionFetchBatch:
             // $1 keys (text[]); the columns of sessionPutBatch, in order
             return """
