@@ -34,7 +34,12 @@ public struct SessionStore {
         let deciding = SessionSnapshot.NodeCopy.deciding(copies)
         // The nodes whose copy counts: the deciding ones, or (when none decides) the copies that
         // can be shown but not changed.
-        let counted = deciding.isEmpty ? Array(copies.keys) : deciding
+        var counted = deciding.isEmpty ? Array(copies.keys) : deciding
+        if !counted.contains(where: { copies[$0]?.version != nil }) {
+            // The deciding node has no row at all: a new row the other node took while this one
+            // was away (queued for it, not yet copied) is still the row.
+            counted = Array(copies.keys)
+        }
         if counted.contains(where: { copies[$0]?.deleted == true }) { return nil }
         var newest: (node: NodeName, version: SessionSnapshot.Version)?
         for node in counted {

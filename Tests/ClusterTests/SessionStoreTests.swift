@@ -147,6 +147,31 @@ struct SessionStoreTests {
         try TestCluster.catchUp()
     }
 
+    /// A session that only the node that does not decide holds (created there while the other
+    /// was away; queued, not yet copied) is still found and can be written: it is not "unknown",
+    /// which would start a new session and log the user out.
+    @Test func aNewRowOnlyOnTheNodeThatDoesNotDecideIsStillTheSession() throws {
+        let store = SessionStore(client: TestCluster.client())
+        let other = TestCluster.uniqueID()
+        #expect(try store.insertNew(id: other, data: Array("o|i:1;".utf8)))
+        try TestCluster.confirmStanding()
+        let health = ClusterHealth()
+        let onlyB = SessionStore(client: TestCluster.client(health: health))
+        health.a.recordFailure("test: A is away")
+        let seen = try #require(try onlyB.read(id: other))
+        #expect(try onlyB.write(seen, data: Array("o|i:2;".utf8)), "B now stands alone")
+        // A session that A alone holds, as one created there alone would be.
+        let id = TestCluster.uniqueID()
+        _ = try TestCluster.connect(.a).query(
+            "INSERT INTO php_session (id, data, hlc, origin) VALUES ($1, $2, $3, 1)",
+            [.text(id), .bytes(Array("n|i:1;".utf8)), .int(HybridLogicalClock.physical())], deadline: TestCluster.deadline())
+        let snapshot = try #require(try store.read(id: id), "found, although B decides and lacks it")
+        #expect(snapshot.data == Array("n|i:1;".utf8))
+        #expect(try store.write(snapshot, data: Array("n|i:2;".utf8)))
+        try expectBothNodes(id, "n|i:2;")
+        try TestCluster.catchUp()
+    }
+
     /// A compare-and-set that a node runs only after the responder gave up on it (here: it
     /// waits on a row lock past the query time, as behind a paused node) changes nothing: its
     /// fence, on the node's own clock, has passed. Without the fence it committed late.

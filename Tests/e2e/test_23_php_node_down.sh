@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The PHP handler (contrib/php/ClusterSessionHandler.php) with one node away:
 # writes go to the other node with an outbox row, the responder serves them,
-# and the returning node catches up (deletes included). A node that accepts
-# TCP but never answers costs one connect timeout, and none for the requests
-# that follow; a backend that stops mid-request costs one query timeout.
-# Both nodes are up again at the end.
+# and the returning node catches up (deletes included). A node alone that
+# cannot prove it holds every write (docs/PROTOCOL.md, "Standing") shows a
+# session but refuses to change it, and an id it lacks is not taken for
+# unknown. A node that accepts TCP but never answers costs one connect
+# timeout, and none for the requests that follow; a backend that stops
+# mid-request costs one query timeout (plus the second a node's standing
+# alone takes to settle). Both nodes are up again at the end.
 # shellcheck source=Tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=Tests/e2e/php_lib.sh
@@ -16,6 +19,13 @@ CATCH_UP=20 # seconds a returning node may take (the contract says 10)
 row() { psql_node "$1" "SELECT encode(data, 'hex'), hlc, origin, deleted FROM php_session WHERE id = $(quote_sql "$2")" 2>/dev/null; }
 queued() { psql_node "$1" "SELECT count(*) FROM replication_outbox WHERE table_name = 'php_session' AND row_key = $(quote_sql "$2")"; }
 node_state() { "$CLUSTER_SCRIPT" status | awk -v n="$1" '$1 == "node" && $2 == n { print $3 }'; }
+# shellcheck disable=SC2317 # called through poll
+current() { [ "$(psql_node "$1" 'SELECT current FROM node_standing')" = t ]; }
+# both_current: nodes a and b are confirmed to hold every acknowledged write, and still are a
+# second later (a beat that still believes the other node stands alone, for 600 ms after its
+# standing ended, clears `current` again until the next confirmation).
+# shellcheck disable=SC2317 # called through poll
+both_current() { current a && current b && sleep 1 && current a && current b; }
 # shellcheck disable=SC2317 # called through poll
 same_row() { local r; r=$(row a "$1") && [ -n "$r" ] && [ "$r" = "$(row b "$1")" ]; }
 # shellcheck disable=SC2317 # called through poll
@@ -40,7 +50,8 @@ function node(string $n): array|string
         'user' => getenv('CLUSTER_DB_USER'), 'password' => getenv('CLUSTER_DB_PASSWORD')];
 }
 
-function start(?string $id): ClusterSessionHandler
+/** The handler, set for the session functions, with the session id $id (null: a new session). */
+function handler(?string $id): ClusterSessionHandler
 {
     ini_set('session.use_cookies', '0');
     ini_set('session.use_strict_mode', '1');
@@ -54,6 +65,12 @@ function start(?string $id): ClusterSessionHandler
     if ($id !== null) {
         session_id($id);
     }
+    return $h;
+}
+
+function start(?string $id): ClusterSessionHandler
+{
+    $h = handler($id);
     if (!session_start()) {
         echo "FAIL session_start failed: ", $h->lastError(), "\n";
         exit(1);
@@ -78,9 +95,36 @@ switch ($mode) {
         break;
     case 'set':
         $h = start($id);
+        printf("elapsed start %.2f\n", microtime(true) - $t0);
         check("PHP adopts the session to set $key", session_id() === $id, session_id());
         $_SESSION[$key] = $value;
         check("PHP writes $key", session_write_close(), (string) $h->lastError());
+        break;
+    case 'set-refused':
+        // The one node that answers cannot prove it holds every write: it shows its live copy,
+        // but a change could undo writes it missed.
+        $h = start($id);
+        check('PHP adopts the session (node a holds a live copy)', session_id() === $id, session_id());
+        $_SESSION[$key] = $value;
+        error_clear_last();
+        @session_write_close();  // true either way: PHP only warns when write() fails
+        check("PHP's write of $key is refused", str_contains(error_get_last()['message'] ?? '', 'Failed to write session data'),
+            'the write succeeded');
+        check('the handler tells why', str_contains((string) $h->lastError(), 'prove'), (string) $h->lastError());
+        break;
+    case 'destroy-refused':
+        $h = start($id);
+        check('PHP adopts the session to destroy it', session_id() === $id, session_id());
+        check('session_destroy() is refused', @session_destroy() === false, 'the destroy succeeded');
+        check('the handler tells why', str_contains((string) $h->lastError(), 'prove'), (string) $h->lastError());
+        break;
+    case 'start-refused':
+        // An id that the one node answering lacks proves nothing (the session may be on the other
+        // node): session_start() fails rather than start a new session, which would log the user out.
+        $h = handler($id);
+        check('session_start() fails for an id node a cannot vouch for', @session_start() === false,
+            'it started session ' . session_id());
+        check('the handler tells why', str_contains((string) $h->lastError(), 'prove'), (string) $h->lastError());
         break;
     case 'destroy':
         $h = start($id);
@@ -105,7 +149,9 @@ switch ($mode) {
         $took = microtime(true) - $t;
         posix_kill($pid, SIGCONT);
         check('the write succeeds with node b hung', $ok, (string) $h->lastError());
-        check(sprintf('it takes about the query timeout (%.2f s)', $took), $took >= 1.5 && $took < 3);
+        // Node b's query timeout (2 s), then, when node a did not stand alone yet, the second its
+        // standing takes to settle before the write, queued for node b, is acknowledged.
+        check(sprintf('it takes about the query timeout (%.2f s)', $took), $took >= 1.5 && $took < 4);
         break;
     default:
         echo "unknown mode $mode\n";
@@ -114,8 +160,10 @@ switch ($mode) {
 printf("elapsed %.2f\n", microtime(true) - $t0);
 PHP
 
-# php_elapsed OUTPUT: the seconds the PHP script reported.
-php_elapsed() { sed -n 's/^elapsed //p' <<<"$1"; }
+# php_elapsed OUTPUT: the seconds the PHP script reported; php_started OUTPUT:
+# the seconds its session_start() took (mode set).
+php_elapsed() { sed -n 's/^elapsed \([0-9.]*\)$/\1/p' <<<"$1"; }
+php_started() { sed -n 's/^elapsed start //p' <<<"$1"; }
 
 if [ "$(node_state a)" != up ] || [ "$(node_state b)" != up ]; then
     fail "nodes a and b must be up before the test ($(node_state a)/$(node_state b))"
@@ -171,6 +219,43 @@ for down in b a; do
     run_php set "$id" after back
     assert_eq "$(row a "$id")" "$(row b "$id")" "a write after the return reaches both nodes"
     curl -s -o /dev/null --max-time 5 -X DELETE -H "Cookie: $SESSION_NAME=$id" "$url/session"
+    # Node $down restarted: it decides alone only once confirmed (node $up's outbox empty, and
+    # its standing alone ended 3 s after the last claim), which the next round needs.
+    poll "$CATCH_UP" both_current || fail "nodes a and b are not both confirmed current within $CATCH_UP s"
+done
+
+echo "node b stopped and node a not confirmed to hold every write: PHP shows, changes nothing"
+run_php create lonely yes
+lonely=$PHP_OUT
+"$CLUSTER_SCRIPT" stop-node b >/dev/null || fail "deploy/cluster stop-node b"
+# As if node a had been away while node b took writes: neither current nor standing alone. With
+# node b down, nothing confirms it again.
+psql_node a "UPDATE node_standing SET current = false, solo_since = NULL" >/dev/null
+before=$(row a "$lonely")
+run_php set-refused "$lonely" color red
+run_php destroy-refused "$lonely"
+assert_eq "$before" "$(row a "$lonely")" "node a's row is unchanged"
+assert_eq 0 "$(queued a "$lonely")" "nothing is queued for node b"
+# Rows newer than every row now (not a count of all rows: the responders' garbage collection may
+# delete expired ones meanwhile).
+newest=$(psql_node a "SELECT coalesce(max(hlc), 0) FROM php_session")
+run_php start-refused MadeUpOnlyNodeBMightKnowIt0123456
+assert_eq 0 "$(psql_node a "SELECT count(*) FROM php_session WHERE hlc > $newest")" "no session was started in its place"
+run_php create fresh yes
+fresh=$PHP_OUT
+assert_eq 1 "$(queued a "$fresh")" "a new session needs no standing: it is on node a, queued for node b"
+"$CLUSTER_SCRIPT" start-node b >/dev/null || fail "deploy/cluster start-node b"
+poll "$CATCH_UP" node_is_up b || fail "the responder does not report node b up within $CATCH_UP s"
+if poll "$CATCH_UP" both_current; then
+    pass "node a is confirmed again once node b returns"
+else
+    fail "nodes a and b are not both confirmed current within $CATCH_UP s"
+fi
+run_php set "$lonely" color red
+assert_eq "$(row a "$lonely")" "$(row b "$lonely")" "PHP's write then reaches both nodes"
+poll "$CATCH_UP" same_row "$fresh" || fail "node b lacks the new session within $CATCH_UP s"
+for s in "$lonely" "$fresh"; do
+    curl -s -o /dev/null --max-time 5 -X DELETE -H "Cookie: $SESSION_NAME=$s" "$url/session"
 done
 
 echo "node b accepts TCP but never answers: one connect timeout, then skipped"
@@ -194,11 +279,14 @@ else
     fail "the first request took '${elapsed}' s, expected between 1.5 and 5 (connect timeout 2 s)"
 fi
 out=$(timeout 30 php "$E2E_TMP/t.php" set "$id" second yes 2>&1)
+started=$(php_started "$out")
 elapsed=$(php_elapsed "$out")
-if awk -v t="$elapsed" 'BEGIN { exit !(t != "" && t < 1) }'; then
-    pass "the next request skips the hung node at once (${elapsed}s)"
+assert_contains "$out" "ok PHP writes second" "the next request writes with node b hung"
+# Its change waits, on node a alone, for node a's standing to settle (1 s), once.
+if awk -v s="$started" -v t="$elapsed" 'BEGIN { exit !(s != "" && t != "" && s < 1 && t < 2) }'; then
+    pass "the next request skips the hung node at once (session started in ${started}s, written in ${elapsed}s)"
 else
-    fail "the next request took '${elapsed}' s ($(short "$out"))"
+    fail "the next request took '${started}' s to start its session and '${elapsed}' s in all ($(short "$out"))"
 fi
 unset NODE_B_AS
 if poll "$CATCH_UP" same_row "$id"; then

@@ -6,9 +6,11 @@ declare(strict_types=1);
  * A PHP session save handler for the two-node session cluster (see README.md next to this file).
  *
  * It shares `php_session` with the Swift responder and follows docs/PROTOCOL.md: a hybrid logical
- * clock, a random origin per handler instance, reads from both nodes (a tombstone anywhere wins,
- * else the newest version), a compare-and-set write on the primary node, a copy to the other node
- * with the settlement upsert, the outbox twin while a node is away, tombstones for destroy.
+ * clock, a random origin per handler instance, reads of every usable node with its standing (the
+ * nodes that *decide* say what the session is), a compare-and-set on a leader then a follower
+ * (the node that stands alone, guarded, when exactly one does; else node A, then B), changes to
+ * one node alone only once it stands alone (with the outbox twin), a fence on every change,
+ * tombstones for destroy.
  *
  * PHP hands write() the whole new session, not a change. When the compare-and-set loses to another
  * writer, the handler re-reads and merges at the level of top-level session variables (see
@@ -31,32 +33,48 @@ final class ClusterSessionHandler implements
 {
     private const NODES = ['a', 'b'];
 
+    /**
+     * $1 id, $2 lifetime seconds, $3 freshness seconds. Always one row: the session's columns
+     * (NULL when the node has no row), whether the node stands alone, whether it holds every
+     * acknowledged write (it stands alone, or is current and fresh), and the node's clock.
+     */
     private const READ_SQL = <<<'SQL'
-        SELECT encode(data, 'hex'), hlc, origin, deleted,
-               date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::int) AS expired,
-               extract(epoch FROM (now() AT TIME ZONE 'UTC') - date_change)::bigint AS age
-        FROM php_session WHERE id = $1
+        SELECT encode(p.data, 'hex'), p.hlc, p.origin, p.deleted,
+               p.date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::int) AS expired,
+               extract(epoch FROM (now() AT TIME ZONE 'UTC') - p.date_change)::bigint AS age,
+               s.solo_since IS NOT NULL,
+               s.solo_since IS NOT NULL OR (s.current AND clock_timestamp() - s.seen_at < make_interval(secs => $3::float8)
+                   AND s.seen_start = pg_postmaster_start_time()),
+               extract(epoch FROM clock_timestamp())::float8
+        FROM node_standing s LEFT JOIN php_session p ON p.id = $1::varchar
         SQL;
 
     private const CLOCK_TIME = "(to_timestamp((\$3::bigint >> 16) / 1000.0) AT TIME ZONE 'UTC')";
 
-    /** $1 id, $2 data, $3 hlc, $4 origin, $5 expected hlc, $6 expected origin */
-    private const CAS_SQL = 'UPDATE php_session SET data = $2::bytea, hlc = $3, origin = $4, date_change = '
-        . self::CLOCK_TIME
-        . ' WHERE id = $1 AND hlc = $5 AND origin = $6 AND NOT deleted RETURNING id';
+    /** A change that the node runs only after this moment of its own clock ($7) changes nothing. */
+    private const FENCE = ' AND ($7::float8 IS NULL OR extract(epoch FROM clock_timestamp()) < $7::float8)';
+
+    /** A change to an existing row on one node alone: only while the node stands alone (see alone()). */
+    private const GUARD = ' AND EXISTS (SELECT 1 FROM standing)';
 
     /** $1 id, $2 data, $3 hlc, $4 origin: never takes over an existing row or tombstone */
     private const INSERT_SQL = 'INSERT INTO php_session (id, data, hlc, origin, deleted, date_change)'
-        . ' VALUES ($1, $2::bytea, $3, $4, false, ' . self::CLOCK_TIME . ')'
+        . ' VALUES ($1::varchar, $2::bytea, $3::bigint, $4::int, false, ' . self::CLOCK_TIME . ')'
         . ' ON CONFLICT (id) DO NOTHING RETURNING id';
 
-    /** $1 id, $2 data, $3 hlc, $4 origin, $5 deleted, $6 date_change or NULL: the settlement upsert */
-    private const PUT_SQL = 'INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)'
-        . ' VALUES ($1, $2::bytea, $3, $4, $5, COALESCE($6::timestamp, ' . self::CLOCK_TIME . '))'
-        . ' ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,'
-        . ' deleted = EXCLUDED.deleted, date_change = EXCLUDED.date_change'
-        . ' WHERE NOT s.deleted AND (EXCLUDED.deleted OR (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin))'
-        . ' RETURNING id';
+    /**
+     * $1 freshness seconds. The node begins (or goes on) standing alone when it already does, or
+     * when it is current and fresh; answers the seconds since it began, or no row.
+     */
+    private const CLAIM_SQL = <<<'SQL'
+        UPDATE node_standing SET solo_since = COALESCE(solo_since, clock_timestamp()), claimed_at = clock_timestamp()
+        WHERE solo_since IS NOT NULL OR (current AND clock_timestamp() - seen_at < make_interval(secs => $1::float8)
+            AND seen_start = pg_postmaster_start_time())
+        RETURNING extract(epoch FROM clock_timestamp() - solo_since)::float8
+        SQL;
+
+    /** Seconds a node must have stood alone before it takes a change alone (soloSettleSeconds). */
+    private const SOLO_SETTLE_SECONDS = 1;
 
     /** $1 age in seconds, $2 batch size */
     private const PURGE_SQL_LIVE = "DELETE FROM php_session WHERE id IN (SELECT id FROM php_session"
@@ -67,9 +85,23 @@ final class ClusterSessionHandler implements
         . " WHERE date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => \$1::int) AND deleted"
         . ' ORDER BY date_change LIMIT $2)';
 
+    /**
+     * $1 id, $2 data, $3 hlc, $4 origin, $5 and $6 the version the node was seen to hold (NULL: no
+     * row, then only the insert can happen), $7 fence: the row is replaced only if the node still
+     * holds that version (bringing a node that does not decide to the deciding copy, or undoing a
+     * write that the other node, standing alone, did not take). No row returned: it changed meanwhile.
+     */
+    private const REPLACE_IF_SQL = 'INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)'
+        . ' SELECT $1::varchar, $2::bytea, $3::bigint, $4::int, false, ' . self::CLOCK_TIME
+        . ' WHERE true' . self::FENCE
+        . ' ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,'
+        . ' deleted = false, date_change = EXCLUDED.date_change'
+        . ' WHERE (s.hlc, s.origin) = ($5::bigint, $6::int)'
+        . ' RETURNING id';
+
     private const OUTBOX_ADD_SQL = "INSERT INTO replication_outbox (table_name, row_key) VALUES ('php_session', \$1)";
 
-    private const IDENTITY_SQL = 'SELECT name, EXISTS (SELECT 1 FROM replication_outbox) FROM cluster_node';
+    private const IDENTITY_SQL = 'SELECT name FROM cluster_node';
 
     private const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789,-';
 
@@ -79,7 +111,7 @@ final class ClusterSessionHandler implements
     /** @var array<string, \PgSql\Connection|null> */
     private array $connections = ['a' => null, 'b' => null];
 
-    /** @var array<string, string> 'unknown' (not tried yet), 'up', 'catching_up' or 'down' */
+    /** @var array<string, string> 'unknown' (not tried yet), 'up' or 'down' */
     private array $state = ['a' => 'unknown', 'b' => 'unknown'];
 
     /** @var array<string, float> when each node was marked down */
@@ -88,17 +120,29 @@ final class ClusterSessionHandler implements
     /** @var array<string, string> why each node was marked down last */
     private array $downWhy = ['a' => '-', 'b' => '-'];
 
+    /** @var array<string, float> when the last statement was sent to each node (this host's clock) */
+    private array $sentAt = [];
+
+    /** @var array<string, float> how far each node's clock is ahead of this host's, as the last read found it */
+    private array $clockOffset = [];
+
     /** The last hybrid logical clock value given out or seen. */
     private int $clock = 0;
 
     /** This handler instance's writer id: a random positive 31-bit integer. */
     private int $origin;
 
-    /** @var array<string, array> what read() returned per id, with the versions it saw */
+    /** @var array<string, array> what read() returned per id, with the copies it saw */
     private array $snapshots = [];
 
     /** @var array<string, array> snapshots taken by validateId(), handed to the read() that follows */
     private array $validated = [];
+
+    /** @var array<string, true> ids this instance made (create_sid): known to be new */
+    private array $created = [];
+
+    /** Why validateId() could not tell whether its id exists (the read() that follows then fails), or null. */
+    private ?string $unvalidated = null;
 
     private ?string $lastError = null;
 
@@ -107,12 +151,13 @@ final class ClusterSessionHandler implements
 
     /**
      * @param string|array $nodeA libpq connection string or ['host'=>…, 'port'=>…, 'dbname'=>…,
-     *     'user'=>…, 'password'=>…] of node A (the preferred primary)
+     *     'user'=>…, 'password'=>…] of node A
      * @param string|array $nodeB the same for node B
      * @param int $lifetime seconds without a write or refresh before a session expires (SESSION_LIFETIME)
      * @param int $touchInterval least seconds between two refreshes of an unchanged session (SESSION_TOUCH_INTERVAL)
      * @param float $connectTimeout seconds to connect to a node (DB_CONNECT_TIMEOUT)
-     * @param float $queryTimeout client-side deadline of one database call (DB_QUERY_TIMEOUT)
+     * @param float $queryTimeout client-side deadline of one database call (DB_QUERY_TIMEOUT: the
+     *     responders' value, as the standing's freshness and the fences are counted from it)
      * @param float $conflictWindow how long write() keeps re-reading and merging after losing races
      * @param int $statementTimeout server-side statement_timeout in seconds (DB_STATEMENT_TIMEOUT)
      * @param int $tombstoneTtl seconds gc() keeps tombstones (TOMBSTONE_TTL)
@@ -187,11 +232,17 @@ final class ClusterSessionHandler implements
     public function read(string $id): string|false
     {
         try {
+            if ($this->unvalidated !== null) {
+                // validateId() could not tell whether the id PHP was given exists: starting a new
+                // session in its place would log the user out. session_start() fails instead.
+                throw new ClusterSessionUnavailable($this->unvalidated);
+            }
             $snapshot = $this->validated[$id] ?? $this->load($id);
             unset($this->validated[$id]);
             $this->snapshots[$id] = $snapshot;
             return $snapshot['live'] ? $snapshot['data'] : '';
         } catch (ClusterSessionUnavailable $e) {
+            $this->unvalidated = null;
             $this->lastError = $e->getMessage();
             return false;
         }
@@ -262,21 +313,28 @@ final class ClusterSessionHandler implements
         foreach (str_split(random_bytes(32)) as $byte) {
             $id .= self::ID_ALPHABET[ord($byte) & 63];
         }
+        $this->created[$id] = true;
         return $id;
     }
 
     // ------------------------------------------------------------------ SessionUpdateTimestampHandlerInterface
 
-    /** Strict mode: only a well-formed id of a live, unexpired session is adopted. */
+    /**
+     * Strict mode: only a well-formed id of a live, unexpired session is adopted. When the nodes
+     * cannot tell (none answers, or the one that does cannot prove it holds every write and has
+     * no live copy), the id is refused and the read() that follows fails, so that session_start()
+     * fails instead of starting a new session.
+     */
     public function validateId(string $id): bool
     {
+        $this->unvalidated = null;
         if (!preg_match('/^[A-Za-z0-9,-]{22,256}$/D', $id)) {
             return false;
         }
         try {
             $snapshot = $this->load($id);
         } catch (ClusterSessionUnavailable $e) {
-            $this->lastError = $e->getMessage();
+            $this->lastError = $this->unvalidated = $e->getMessage();
             return false;
         }
         $this->validated = [$id => $snapshot];
@@ -292,55 +350,106 @@ final class ClusterSessionHandler implements
     // ------------------------------------------------------------------ reading
 
     /**
-     * The session as the nodes hold it: step 1 of the protocol.
+     * The session as the nodes hold it (docs/PROTOCOL.md, "Reading"): every usable node is read at
+     * once with its standing, every copy's clock is observed, and the *deciding* nodes say what
+     * the session is. A tombstone there means it was destroyed; else the newest copy there is the
+     * row. When no node decides, a live copy may be shown but not changed (`writable` is false),
+     * and an absent (or expired) row proves nothing: ClusterSessionUnavailable, never "unknown",
+     * except for an id this instance just made.
      *
-     * @return array{live: bool, tombstone: bool, data: string, version: ?array, age: int,
-     *     primary: string, primaryVersion: ?array}
+     * @return array{live: bool, tombstone: bool, data: string, version: ?array, age: int, writable: bool,
+     *     copies: array<string, array{version: ?array, deleted: bool, alone: bool, holds: bool}>}
      */
     private function load(string $id): array
     {
-        $primary = $this->primary();
-        $results = $this->onAll($this->usableNodes(), self::READ_SQL, [$id, $this->lifetime]);
+        $results = $this->onAll($this->usableNodes(), self::READ_SQL, [$id, $this->lifetime, $this->freshness()]);
+        $copies = $rows = [];
+        foreach (self::NODES as $node) {
+            $row = isset($results[$node]) ? pg_fetch_row($results[$node]) : false;
+            if ($row !== false) {
+                $copies[$node] = $this->copyOf($node, $row);
+                $rows[$node] = $row;
+            }
+        }
+        $deciding = self::deciding($copies);
         $snapshot = [
             'live' => false, 'tombstone' => false, 'data' => '', 'version' => null, 'age' => 0,
-            'primary' => $primary, 'primaryVersion' => null,
+            'writable' => $deciding !== [], 'copies' => $copies,
         ];
-        $newest = null;
-        foreach ($results as $node => $result) {
-            $row = pg_fetch_row($result);
-            if ($row === false) {
-                continue;
-            }
-            $version = [(int) $row[1], (int) $row[2]];
-            $this->observe($version[0]);
-            if ($row[3] === 't') {
-                $snapshot['tombstone'] = true;
-                continue;
-            }
-            if ($node === $primary) {
-                $snapshot['primaryVersion'] = $version;
-            }
-            if ($newest === null || $newest['version'] < $version) {
-                $newest = ['version' => $version, 'row' => $row];
-            }
+        // The copies that count: the deciding ones, or (none deciding) those that may be shown;
+        // when no deciding node has a row at all, every copy (a new row the other node took while
+        // the deciding one was away, queued for it and not yet copied, is still the row).
+        $counted = $deciding === [] ? array_keys($copies) : $deciding;
+        $any = false;
+        foreach ($counted as $node) {
+            $any = $any || $copies[$node]['version'] !== null;
         }
-        if ($snapshot['tombstone']) {
-            return $snapshot;  // a tombstone anywhere is final
+        if (!$any) {
+            $counted = array_keys($copies);
+        }
+        $newest = null;
+        foreach ($counted as $node) {
+            if ($copies[$node]['deleted']) {
+                $snapshot['tombstone'] = true;
+                return $snapshot;  // a tombstone is final
+            }
+            $version = $copies[$node]['version'];
+            if ($version !== null && ($newest === null || $copies[$newest]['version'] < $version)) {
+                $newest = $node;
+            }
         }
         if ($newest !== null) {
-            $snapshot['version'] = $newest['version'];
-            $snapshot['age'] = (int) $newest['row'][5];
-            if ($newest['row'][4] !== 't') {
-                $snapshot['live'] = true;
-                $snapshot['data'] = (string) hex2bin($newest['row'][0]);
-            }
+            $row = $rows[$newest];
+            $snapshot['version'] = $copies[$newest]['version'];
+            $snapshot['age'] = (int) $row[5];
+            $snapshot['data'] = (string) hex2bin($row[0]);
+            $snapshot['live'] = $row[4] !== 't';
+        }
+        if ($deciding === [] && !$snapshot['live'] && !isset($this->created[$id])) {
+            throw new ClusterSessionUnavailable(
+                'the node that answered cannot prove it holds every write, and it has no live copy of the session');
         }
         return $snapshot;
     }
 
+    /**
+     * One node's copy in a READ_SQL row, with its standing; observes its clock value and
+     * measures the node's clock (for the fences of the writes that follow).
+     *
+     * @return array{version: ?array, deleted: bool, alone: bool, holds: bool}
+     */
+    private function copyOf(string $node, array $row): array
+    {
+        $version = $row[1] === null ? null : [(int) $row[1], (int) $row[2]];
+        if ($version !== null) {
+            $this->observe($version[0]);
+        }
+        if ($row[8] !== null && isset($this->sentAt[$node])) {
+            // The node read its clock after the statement was sent, however long the answer waited.
+            $this->clockOffset[$node] = (float) $row[8] - $this->sentAt[$node];
+        }
+        return ['version' => $version, 'deleted' => $row[3] === 't', 'alone' => $row[6] === 't', 'holds' => $row[7] === 't'];
+    }
+
+    /**
+     * Which of the nodes that answered decide what a row is. Both answered: the one that stands
+     * alone, when only one does (the other may lack writes, or hold a late one no one
+     * acknowledged); else both. One answered: that node if it holds every acknowledged write; else none.
+     *
+     * @return list<string>
+     */
+    private static function deciding(array $copies): array
+    {
+        if (count($copies) >= 2) {
+            $alone = array_keys(array_filter($copies, fn (array $copy): bool => $copy['alone']));
+            return count($alone) === 1 ? $alone : array_keys($copies);
+        }
+        return array_keys(array_filter($copies, fn (array $copy): bool => $copy['holds']));
+    }
+
     // ------------------------------------------------------------------ writing
 
-    /** write() and updateTimestamp(): steps 2 to 4 of the protocol, merging after lost races. */
+    /** write() and updateTimestamp(): the session read-modify-write, merging after lost races. */
     private function store(string $id, string $data): bool
     {
         if (strlen($id) > 256 || $id === '') {
@@ -359,31 +468,48 @@ final class ClusterSessionHandler implements
         while (true) {
             if ($snapshot['tombstone']) {
                 $this->lastError = 'the session was destroyed';
-                $this->putTombstone($id);  // in case an earlier attempt of ours inserted a row
+                if ($attempt > 0) {
+                    $this->putTombstone($id);  // in case an earlier attempt of ours inserted a row
+                }
                 return false;
             }
-            if ($snapshot['live'] && $target === $snapshot['data'] && $snapshot['age'] < $this->touchInterval) {
+            $unchanged = $snapshot['live'] && $target === $snapshot['data'];
+            if ($unchanged && ($snapshot['age'] < $this->touchInterval || !$snapshot['writable'])) {
+                // Nothing changed, and refreshed recently (or no node that answers may take a change now).
                 $this->remember($id, $snapshot);
-                return true;  // nothing changed and refreshed recently: write nothing
-            }
-            $result = $this->attempt($id, $snapshot, $target);
-            if ($result !== null) {
-                $this->remember($id, [
-                    'live' => true, 'tombstone' => false, 'data' => $target, 'version' => $result, 'age' => 0,
-                    'primary' => $snapshot['primary'], 'primaryVersion' => $result,
-                ]);
                 return true;
             }
-            $this->stats['lost_races']++;
-            if ($snapshot['live'] && $target === $snapshot['data']) {
-                return true;  // a refresh lost to another write, which refreshed the session anyway
+            $nodes = $this->usableNodes();
+            $sameNodes = $nodes === array_keys($snapshot['copies']);
+            $version = $sameNodes ? $this->attempt($id, $snapshot, $target, $nodes) : null;
+            if ($version !== null) {
+                foreach ($snapshot['copies'] as &$copy) {
+                    $copy['version'] = $version;
+                }
+                unset($copy);
+                $this->remember($id, ['live' => true, 'data' => $target, 'version' => $version, 'age' => 0] + $snapshot);
+                return true;
             }
-            if (microtime(true) >= $deadline) {
-                $this->lastError = 'a concurrent change to the session could not be settled in time';
-                return false;
-            }
-            if (++$attempt > 2) {
-                usleep(random_int(1000, 5000 * min($attempt, 8)));
+            $attempt++;
+            $nodesNow = $this->usableNodes();
+            if (count($nodesNow) < count($nodes)) {
+                // Not a lost race: a node fell away (its query time is spent). The nodes left
+                // decide now, with a window of their own.
+                $deadline = microtime(true) + $this->conflictWindow;
+            } else {
+                if ($sameNodes && $nodesNow === $nodes) {
+                    $this->stats['lost_races']++;
+                    if ($unchanged) {
+                        return true;  // a refresh lost to another write, which refreshed the session anyway
+                    }
+                }
+                if (microtime(true) >= $deadline) {
+                    $this->lastError = 'a concurrent change to the session could not be settled in time';
+                    return false;
+                }
+                if ($attempt > 2) {
+                    usleep(random_int(1000, 5000 * min($attempt, 8)));
+                }
             }
             $snapshot = $this->load($id);
             if ($snapshot['live']) {
@@ -401,105 +527,298 @@ final class ClusterSessionHandler implements
     }
 
     /**
-     * One write attempt: the compare-and-set (or insert) on the primary, then the copy to the other
-     * node; for a brand-new session an insert on every usable node. Returns the new version, or
-     * null when another writer came first (or the primary fell away).
+     * One write attempt on $nodes, the nodes the snapshot was read from (docs/PROTOCOL.md,
+     * "Session read-modify-write", steps 2 to 4), or the insert of a new session. Returns the new
+     * version, or null when another writer came first or a node failed (the caller reads again).
+     * Throws ClusterSessionUnavailable when the change may not be made now, or when it reached one
+     * node only and could not be kept there (its outcome is then unknown).
      */
-    private function attempt(string $id, array $snapshot, string $data): ?array
+    private function attempt(string $id, array $snapshot, string $data, array $nodes): ?array
     {
         $hlc = $this->next();
-        $bytes = '\x' . bin2hex($data);
-        $version = [$hlc, $this->origin];
+        $row = [$id, '\x' . bin2hex($data), $hlc, $this->origin];
+        $mine = [$hlc, $this->origin];
         if ($snapshot['version'] === null) {
-            // No row on any node: insert with ON CONFLICT DO NOTHING everywhere.
-            $nodes = $this->usableNodes();
-            $sql = count($nodes) === 1 ? self::withOutbox(self::INSERT_SQL) : self::INSERT_SQL;
-            $results = $this->onAll($nodes, $sql, [$id, $bytes, $hlc, $this->origin]);
-            $inserted = 0;
-            foreach ($results as $result) {
-                $inserted += pg_num_rows($result);
-            }
-            if (count($results) < count($nodes) && $inserted === count($results)) {
-                // A node failed during the call: queue the row for it.
-                $this->queueFor(array_keys($results)[0], $id);
-            }
-            return $inserted === count($results) ? $version : null;
+            return $this->insertNew($nodes, $row) ? $mine : null;
+        }
+        if (!$snapshot['writable']) {
+            throw new ClusterSessionUnavailable('changes wait until a node can prove it holds every write');
+        }
+        // The compare-and-set of each node, with the fence counted when it is sent.
+        $cas = fn (string $node): array => [...$row, $snapshot['version'][0], $snapshot['version'][1], $this->fence($node)];
+        $copy = fn (string $node): array => [...$row, 'f', null, $this->fence($node)];
+
+        if (count($nodes) === 1) {
+            // One node usable: it must stand alone; its guarded twin queues the row for the other.
+            $node = $nodes[0];
+            $this->standAlone($node);
+            $result = $this->on($node, self::alone(self::cas(guarded: true)), $cas($node));
+            return $result !== null && pg_num_rows($result) === 1 ? $mine : null;
         }
 
-        $primary = $snapshot['primary'];
-        if (!$this->isUsable($primary)) {
+        // Both nodes decide, in a fixed order whatever anyone believes about the nodes' health: the
+        // node that stands alone, when exactly one does, leads with the guarded compare-and-set (its
+        // standing cannot end under the write); else A leads. The other follows. A node that lacks
+        // the deciding copy gets it first (bringLaggingCopies).
+        if (!$this->bringLaggingCopies($id, $snapshot, $nodes)) {
+            return null;  // a node that does not decide changed meanwhile, or a node failed: read again
+        }
+        $alone = array_keys(array_filter($snapshot['copies'], fn (array $c): bool => $c['alone']));
+        $standing = count($alone) === 1;
+        $leader = $standing ? $alone[0] : 'a';
+        $follower = $leader === 'a' ? 'b' : 'a';
+        $led = $this->on($leader, $standing ? self::guarded(self::cas(guarded: true)) : self::cas(guarded: false), $cas($leader));
+        if ($led === null || pg_num_rows($led) !== 1) {
+            // Lost on the leader (another writer came first), or it failed (it is down now, and the
+            // next attempt goes to the other node alone, which must stand alone; a late commit here
+            // is fenced): read again.
             return null;
         }
-        $other = $primary === 'a' ? 'b' : 'a';
-        $otherUsable = $this->isUsable($other);
-        if ($snapshot['primaryVersion'] !== null) {
-            $sql = self::CAS_SQL;
-            $params = [$id, $bytes, $hlc, $this->origin, $snapshot['primaryVersion'][0], $snapshot['primaryVersion'][1]];
-        } else {
-            $sql = self::INSERT_SQL;  // the primary lacks the row (it was away)
-            $params = [$id, $bytes, $hlc, $this->origin];
+        $followed = $this->on($follower, self::cas(guarded: false), $cas($follower));
+        if ($followed === null) {
+            // Written on the leader only: queued there, and the leader must stand alone.
+            $this->keepAlone($leader, $id, claim: true);
+            return $mine;
         }
-        if (!$otherUsable) {
-            $sql = self::withOutbox($sql);
+        if (pg_num_rows($followed) === 1) {
+            return $mine;
         }
-        try {
-            $result = $this->onAll([$primary], $sql, $params)[$primary] ?? null;
-        } catch (ClusterSessionUnavailable $e) {
-            if ($this->usableNodes() === []) {
-                throw $e;
-            }
-            return null;  // the primary fell away: re-read with the other node deciding
+        if ($standing) {
+            // The node that stands alone decided; the other holds something else (a late row no one
+            // acknowledged, or it missed a copy): the leader's catch-up, forced, brings this row there.
+            $this->keepAlone($leader, $id, claim: false);
+            return $mine;
         }
-        if ($result === null || pg_num_rows($result) !== 1) {
-            return null;
-        }
-        if ($otherUsable) {
-            $this->copy($other, $primary, [$id, $bytes, $hlc, $this->origin, 'f', null]);
-        }
-        return $version;
+        // A write that won on A is in the history (every writer changes A first), so a lost race on
+        // B means that B holds this write, a later one built on it, or an older one, unless B has
+        // begun to stand alone meanwhile (settleFollower).
+        return $this->settleFollower($id, $copy, $mine, $leader, $follower) ? $mine : null;
     }
 
-    /** Destroy: the settlement upsert of a tombstone on every usable node. */
+    /**
+     * A new session: inserted on every usable node with ON CONFLICT DO NOTHING (alone, with the
+     * outbox twin: a new row needs no standing). False when the id is taken on a node, or no node
+     * answered. When one node failed and the other took the row, it is queued there.
+     */
+    private function insertNew(array $nodes, array $row): bool
+    {
+        $results = $this->send($nodes, count($nodes) === 1 ? self::alone(self::INSERT_SQL) : self::INSERT_SQL, $row);
+        if ($results === []) {
+            return false;
+        }
+        foreach ($results as $result) {
+            if (pg_num_rows($result) !== 1) {
+                return false;  // the id is taken there
+            }
+        }
+        if (count($results) < count($nodes)) {
+            $this->keepAlone((string) array_key_first($results), $row[0], claim: false);
+        }
+        return true;
+    }
+
+    /**
+     * Before the compare-and-set on both nodes, each must hold the version the read decided on. A
+     * deciding node whose copy differs (it was away, or a write reached it late) gets it with the
+     * settlement copy; a node that does not decide (the other stands alone) gets it only if it
+     * still holds what the read saw (REPLACE_IF_SQL), so that nothing newer is ever overwritten.
+     * False when such a node changed meanwhile (a lost race), or a node failed: the caller reads again.
+     */
+    private function bringLaggingCopies(string $id, array $snapshot, array $nodes): bool
+    {
+        [$hlc, $origin] = $snapshot['version'];
+        $deciding = self::deciding($snapshot['copies']);
+        $data = '\x' . bin2hex($snapshot['data']);
+        foreach ($nodes as $node) {
+            $copy = $snapshot['copies'][$node];
+            if ($copy['version'] === $snapshot['version'] && !$copy['deleted']) {
+                continue;
+            }
+            if (in_array($node, $deciding, true)) {
+                if ($this->on($node, self::put(guarded: false), [$id, $data, $hlc, $origin, 'f', null, $this->fence($node)]) === null) {
+                    return false;
+                }
+                continue;
+            }
+            $seen = $copy['version'];
+            $replaced = $this->on($node, self::REPLACE_IF_SQL, [$id, $data, $hlc, $origin, $seen[0] ?? null, $seen[1] ?? null, $this->fence($node)]);
+            if ($replaced === null || pg_num_rows($replaced) !== 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * This write won on $first (A) and lost on $node (B). When B stands alone now (a writer that
+     * saw A away began it), B decides: this write is undone on A (A's row replaced by B's, only if
+     * A still holds this write) and the caller reads again (false). Otherwise B holds this write, a
+     * later one built on it (every writer changes A first), or an older one, which this row then
+     * replaces (settlement copy). When B cannot be read or written, or A cannot be put back, the
+     * write is on A only and may stay there: its outcome is unknown (throws).
+     *
+     * @param \Closure(string): array $copy the settlement copy of this write to a node
+     */
+    private function settleFollower(string $id, \Closure $copy, array $mine, string $first, string $node): bool
+    {
+        $result = $this->on($node, self::READ_SQL, [$id, $this->lifetime, $this->freshness()]);
+        $row = $result === null ? false : pg_fetch_row($result);
+        if ($row !== false) {
+            $theirs = $this->copyOf($node, $row);
+            if ($theirs['deleted']) {
+                return true;  // destroyed meanwhile: the destroy is the later change
+            }
+            if ($theirs['alone']) {
+                if ($theirs['version'] === null) {
+                    return false;  // B decides, and holds no row: nothing to put back on A
+                }
+                [$theirHlc, $theirOrigin] = $theirs['version'];
+                $undo = [$id, '\x' . $row[0], $theirHlc, $theirOrigin, $mine[0], $mine[1], $this->fence($first)];
+                if ($this->on($first, self::REPLACE_IF_SQL, $undo) !== null) {
+                    return false;
+                }
+            } elseif ($theirs['version'] !== null && $mine <= $theirs['version']) {
+                return true;  // this write or a later one is there
+            } elseif ($this->on($node, self::put(guarded: false), $copy($node)) !== null) {
+                return true;
+            }
+        }
+        throw new ClusterSessionUnavailable("written on node $first only, node $node failed: the outcome of the write is unknown");
+    }
+
+    /**
+     * Destroy: the settlement copy of a tombstone on every usable node. When one node failed and
+     * the other took it, it is queued there and that node must stand alone; alone, the node must
+     * stand alone first and takes the guarded twin.
+     */
     private function putTombstone(string $id): void
     {
         $nodes = $this->usableNodes();
-        $sql = count($nodes) === 1 ? self::withOutbox(self::PUT_SQL) : self::PUT_SQL;
-        $params = [$id, '\x', $this->next(), $this->origin, 't', null];
-        $results = $this->onAll($nodes, $sql, $params);
-        if (count($nodes) === 2 && count($results) === 1) {
-            $this->queueFor(array_keys($results)[0], $id);
-        }
-    }
-
-    /** Copies a row to $node with the settlement upsert; queues it on $source when that fails. */
-    private function copy(string $node, string $source, array $params): void
-    {
-        try {
-            $this->onAll([$node], self::PUT_SQL, $params);
-            if ($this->isUsable($node)) {
-                return;
+        $hlc = $this->next();
+        $tombstone = fn (string $node): array => [$id, '\x', $hlc, $this->origin, 't', null, $this->fence($node)];
+        if (count($nodes) === 1) {
+            $this->standAlone($nodes[0]);
+            if ($this->on($nodes[0], self::alone(self::put(guarded: true)), $tombstone($nodes[0])) === null) {
+                throw new ClusterSessionUnavailable("node {$nodes[0]} failed: the session may not be destroyed");
             }
-        } catch (ClusterSessionUnavailable) {
-            // queued below
+            return;
         }
-        $this->queueFor($source, $params[0]);
-    }
-
-    /** Records the session in $node's outbox for the other node (which failed mid-call). */
-    private function queueFor(string $node, string $id): void
-    {
-        try {
-            $this->onAll([$node], self::OUTBOX_ADD_SQL, [$id]);
-        } catch (ClusterSessionUnavailable) {
-            // both nodes away now: nothing more can be done
+        $results = $this->send($nodes, self::put(guarded: false), $tombstone);
+        if ($results === []) {
+            throw new ClusterSessionUnavailable('no node answered: the session may not be destroyed');
+        }
+        if (count($results) === 1 && pg_num_rows(reset($results)) > 0) {
+            $this->keepAlone((string) array_key_first($results), $id, claim: true);
         }
     }
 
-    private static function withOutbox(string $write): string
+    /**
+     * Makes $node stand alone, so that it may take changes while the other node is away: it must
+     * already stand alone, or be current and fresh. Waits until the standing is
+     * SOLO_SETTLE_SECONDS old: meanwhile the other node's beats, if it is reachable at all, mark it
+     * not current. Throws when the node cannot prove that it holds every acknowledged write.
+     */
+    private function standAlone(string $node): void
     {
-        return "WITH w AS ($write),"
+        $result = $this->on($node, self::CLAIM_SQL, [$this->freshness()]);
+        $row = $result === null ? false : pg_fetch_row($result);
+        if ($row === false || $row[0] === null) {
+            throw new ClusterSessionUnavailable("node $node cannot prove it holds every write while the other is away");
+        }
+        $wait = self::SOLO_SETTLE_SECONDS - (float) $row[0];
+        if ($wait > 0) {
+            usleep((int) (($wait + 0.02) * 1e6));
+        }
+    }
+
+    /**
+     * A write that $node confirmed while the other node failed: the row is queued on $node for the
+     * other, and for a change to an existing row ($claim) $node must stand alone. Otherwise the
+     * outcome of the write is unknown (throws).
+     */
+    private function keepAlone(string $node, string $id, bool $claim): void
+    {
+        if ($this->on($node, self::OUTBOX_ADD_SQL, [$id]) === null) {
+            throw new ClusterSessionUnavailable("written on node $node only, and not queued: the outcome of the write is unknown");
+        }
+        if ($claim) {
+            try {
+                $this->standAlone($node);
+            } catch (ClusterSessionUnavailable $e) {
+                throw new ClusterSessionUnavailable("written on node $node only ({$e->getMessage()}): the outcome of the write is unknown");
+            }
+        }
+    }
+
+    /** $1 id, $2 data, $3 hlc, $4 origin, $5 expected hlc, $6 expected origin, $7 fence: the compare-and-set */
+    private static function cas(bool $guarded): string
+    {
+        return 'UPDATE php_session SET data = $2::bytea, hlc = $3::bigint, origin = $4::int, date_change = ' . self::CLOCK_TIME
+            . ' WHERE id = $1::varchar AND hlc = $5::bigint AND origin = $6::int AND NOT deleted'
+            . self::FENCE . ($guarded ? self::GUARD : '') . ' RETURNING id';
+    }
+
+    /**
+     * $1 id, $2 data, $3 hlc, $4 origin, $5 deleted, $6 date_change or NULL, $7 fence: the settlement
+     * copy (a tombstone is final; between two live versions the greater (hlc, origin) wins)
+     */
+    private static function put(bool $guarded): string
+    {
+        return 'INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)'
+            . ' SELECT $1::varchar, $2::bytea, $3::bigint, $4::int, $5::boolean, COALESCE($6::timestamp, ' . self::CLOCK_TIME . ')'
+            . ' WHERE true' . self::FENCE . ($guarded ? self::GUARD : '')
+            . ' ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,'
+            . ' deleted = EXCLUDED.deleted, date_change = EXCLUDED.date_change'
+            . ' WHERE NOT s.deleted AND (EXCLUDED.deleted OR (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin))'
+            . ' RETURNING id';
+    }
+
+    /**
+     * A change decided on a node that stands alone while both nodes are up: the guard (the node
+     * stands alone, settled, under a share lock so that catch-up cannot end the standing
+     * meanwhile), without the outbox (the other node follows in the same request).
+     */
+    private static function guarded(string $write): string
+    {
+        return 'WITH standing AS (SELECT 1 FROM node_standing'
+            . ' WHERE solo_since <= clock_timestamp() - make_interval(secs => ' . self::SOLO_SETTLE_SECONDS . ') FOR SHARE) '
+            . $write;
+    }
+
+    /**
+     * The alone twin of a write made while the other node is away: the rows it wrote are queued
+     * for the other node in the same statement, and `standing` (the node stands alone, settled,
+     * under a share lock so that catch-up cannot end the standing meanwhile) is there for GUARD.
+     */
+    private static function alone(string $write): string
+    {
+        return 'WITH standing AS (SELECT 1 FROM node_standing'
+            . ' WHERE solo_since <= clock_timestamp() - make_interval(secs => ' . self::SOLO_SETTLE_SECONDS . ') FOR SHARE),'
+            . " w AS ($write),"
             . " o AS (INSERT INTO replication_outbox (table_name, row_key) SELECT 'php_session', id::text FROM w)"
             . ' SELECT * FROM w';
+    }
+
+    /**
+     * The fence of a change sent now to $node: the moment, on the node's own clock, when this
+     * handler gives up on the call (one query timeout from now); null (no fence) while the node's
+     * clock was not read yet.
+     */
+    private function fence(string $node): ?string
+    {
+        if (!isset($this->clockOffset[$node])) {
+            return null;
+        }
+        return sprintf('%.6F', microtime(true) + $this->clockOffset[$node] + $this->queryTimeout);
+    }
+
+    /**
+     * Seconds within which a node must have been beaten to count as fresh: min(1.5 s, 0.75 × the
+     * query timeout), less than the time it takes to judge a hung node away.
+     */
+    private function freshness(): string
+    {
+        return sprintf('%.3F', min(1.5, 0.75 * $this->queryTimeout));
     }
 
     // ------------------------------------------------------------------ clock
@@ -519,41 +838,25 @@ final class ClusterSessionHandler implements
 
     // ------------------------------------------------------------------ nodes
 
-    /** The primary: A when A is up, else B when B is up, else whichever is usable. */
-    private function primary(): string
-    {
-        $this->connectAll();
-        foreach (self::NODES as $node) {
-            if ($this->state[$node] === 'up') {
-                return $node;
-            }
-        }
-        foreach (self::NODES as $node) {
-            if ($this->isUsable($node)) {
-                return $node;
-            }
-        }
-        throw new ClusterSessionUnavailable("no node is up (node a: {$this->downWhy['a']}; node b: {$this->downWhy['b']})");
-    }
-
     private function isUsable(string $node): bool
     {
-        return $this->state[$node] === 'up' || $this->state[$node] === 'catching_up';
+        return $this->state[$node] === 'up';
     }
 
-    /** @return list<string> the usable nodes, primary first */
+    /** @return non-empty-list<string> the usable nodes, A first; throws when there is none */
     private function usableNodes(): array
     {
-        $primary = $this->primary();
-        $other = $primary === 'a' ? 'b' : 'a';
-        return $this->isUsable($other) ? [$primary, $other] : [$primary];
+        $this->connectAll();
+        $nodes = array_values(array_filter(self::NODES, fn (string $node): bool => $this->isUsable($node)));
+        if ($nodes === []) {
+            throw new ClusterSessionUnavailable("no node is up (node a: {$this->downWhy['a']}; node b: {$this->downWhy['b']})");
+        }
+        return $nodes;
     }
 
     /**
      * Connects the nodes not tried yet (and retries a node found down a while ago), both at once,
-     * each within the connect timeout. A connected node checks its identity (`cluster_node`); a
-     * node with rows queued for it in the other node's outbox has not caught up yet: it is written
-     * but does not decide (`catching_up`), as in the responder.
+     * each within the connect timeout. A connected node checks its identity (`cluster_node`).
      */
     private function connectAll(): void
     {
@@ -580,6 +883,7 @@ final class ClusterSessionHandler implements
         if ($pending === []) {
             return;
         }
+        $newlyUp = [];
         $deadline = microtime(true) + $this->connectTimeout;
         while ($pending !== []) {
             $read = $write = [];
@@ -611,6 +915,7 @@ final class ClusterSessionHandler implements
                 if ($status === PGSQL_POLLING_OK) {
                     $this->connections[$node] = $p['connection'];
                     $this->state[$node] = 'up';
+                    $newlyUp[$node] = true;
                     unset($pending[$node]);
                 } elseif ($status === PGSQL_POLLING_FAILED) {
                     @pg_close($p['connection']);
@@ -621,14 +926,13 @@ final class ClusterSessionHandler implements
                 }
             }
         }
-        // A node joined: identity of the new ones, and who is catching up, on all connected nodes.
-        $connected = array_values(array_filter(self::NODES, fn ($n) => $this->isUsable($n)));
-        if ($connected === []) {
+        // A node joined: its identity.
+        $joined = array_keys($newlyUp);
+        if ($joined === []) {
             return;
         }
-        $results = $this->send($connected, self::IDENTITY_SQL, []);
-        $queued = [];
-        foreach ($connected as $node) {
+        $results = $this->send($joined, self::IDENTITY_SQL, []);
+        foreach ($joined as $node) {
             $row = isset($results[$node]) ? pg_fetch_row($results[$node]) : false;
             if ($row === false) {
                 if ($this->isUsable($node)) {
@@ -641,13 +945,7 @@ final class ClusterSessionHandler implements
                 $this->downAt[$node] = INF;  // a configuration error: never used
                 continue;
             }
-            $queued[$node] = $row[1] === 't';
             $this->memoClear($node);
-        }
-        foreach ($queued as $node => $unused) {
-            // Rows queued on the other node are for this one: it has not caught up yet.
-            $other = $node === 'a' ? 'b' : 'a';
-            $this->state[$node] = ($queued[$other] ?? false) ? 'catching_up' : 'up';
         }
     }
 
@@ -666,8 +964,21 @@ final class ClusterSessionHandler implements
         return $results;
     }
 
-    /** @return array<string, \PgSql\Result> */
-    private function send(array $nodes, string $sql, array $params): array
+    /** Runs one statement on one node: its result, or null when it failed there. */
+    private function on(string $node, string $sql, array $params): ?\PgSql\Result
+    {
+        return $this->send([$node], $sql, $params)[$node] ?? null;
+    }
+
+    /**
+     * Sends one statement to each of $nodes at once and collects the answers, each within the
+     * query timeout: the results of the nodes that answered. A node that fails is marked down
+     * (an SQL error leaves it up) and left out.
+     *
+     * @param array|\Closure(string): array $params the parameters, or a function of the node giving them
+     * @return array<string, \PgSql\Result>
+     */
+    private function send(array $nodes, string $sql, array|\Closure $params): array
     {
         $waiting = [];
         foreach ($nodes as $node) {
@@ -675,7 +986,8 @@ final class ClusterSessionHandler implements
             if ($connection === null || !$this->isUsable($node)) {
                 continue;
             }
-            if (!@pg_send_query_params($connection, $sql, $params)) {
+            $this->sentAt[$node] = microtime(true);
+            if (!@pg_send_query_params($connection, $sql, $params instanceof \Closure ? $params($node) : $params)) {
                 $this->markDown($node, 'connection lost');
                 continue;
             }
