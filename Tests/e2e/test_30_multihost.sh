@@ -255,6 +255,16 @@ fcgi_get() {
         timeout 5 cgi-fcgi -bind -connect "${IP[$host]}:$port" </dev/null 2>/dev/null | tr -d '\r'
 }
 pool_healthy() { [[ $(fcgi_get lb "pool-$1" "$2" /health) == *'"status":"ok"'* ]]; }
+# caught_up NODE: every pool's /status shows NODE up: caught up and confirmed to hold every
+# acknowledged write (not catching_up). Only then may the other node fail alone.
+caught_up() {
+    local h port
+    for h in 1 2; do
+        for port in "${POOL_PORTS[@]}"; do
+            [[ $(fcgi_get lb "pool-$h" "$port" /status) == *"\"$1\":{\"state\":\"up\",\"detail\":\"up\""* ]] || return 1
+        done
+    done
+}
 
 for h in 1 2; do
     for port in "${POOL_PORTS[@]}"; do
@@ -431,6 +441,8 @@ if ((id2 == 0)); then fail "no item made with node b stopped to look for on node
 elif poll 15 on_node b "$id2" "multihost $$ two"; then pass "node b caught up item $id2"; else fail "node b lacks item $id2 15 s after its start"; fi
 if poll 10 sessions_equal; then pass "node b caught up the session"; else fail "the session differs: a '$(session_on a)' b '$(session_on b)'"; fi
 if poll 15 health_says b up; then pass "/health says node b is up again"; else fail "/health does not say b up: $(short "$BODY")"; fi
+# Until then node A stands alone and B may lack writes: losing A now would be a double failure.
+if poll 10 caught_up b; then pass "every pool has node b caught up and confirmed"; else fail "node b is not caught up in every pool 10 s after its start"; fi
 note "node b caught up"
 
 # Node A's host cut off the network: its packets vanish, no connection is refused or reset.
