@@ -126,6 +126,18 @@ import WebCore
         #expect(response.bodyText == #"{"error":"The request took too long and was stopped; please retry."}"#)
     }
 
+    /// A change that no node confirmed in a way that keeps it may or may not have been made:
+    /// 504, never the 503 that promises nothing changed.
+    @Test func aChangeOfUnknownOutcomeIs504() throws {
+        let harness = try Harness()
+        harness.items.failure = ClusterError(.indeterminate, detail: "written on node a only, not queued")
+        let response = harness.json("/manage", #"{"action":"create","name":"x"}"#)
+        #expect(response.status == 504)
+        #expect(response.header("Retry-After") == "5")
+        #expect(response.bodyText == #"{"error":"The database did not confirm the change in time; it may or may not have been made."}"#)
+        #expect(showsNoInternals(response.bodyText))
+    }
+
     @Test func aConflictFromTheStoreIs409() throws {
         let harness = try Harness()
         harness.items.failure = ClusterError(.conflict, detail: "serialization failure")
