@@ -146,6 +146,11 @@ public final class ClusterClient {
     /// When the last statement went to each node, on this host's clock (seconds since 1970).
     private var sentAt: [NodeName: Double] = [:]
 
+    /// A duration in seconds.
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     /// How far a node's clock is ahead of this host's, from `Statement.nodeClock` as the last
     /// statement sent to that node answered it: the node read its clock after the statement was
     /// sent, however long its answer then waited to be collected.
@@ -159,21 +164,15 @@ public final class ClusterClient {
     /// (`Statement.fence`).
     func fence(offset: Double?) -> PostgresValue {
         guard let offset else { return .null }
-        let query = Double(configuration.queryTimeout.components.seconds)
-            + Double(configuration.queryTimeout.components.attoseconds) / 1e18
-        return .text(String(Date().timeIntervalSince1970 + offset + query))
+        return .text(String(Date().timeIntervalSince1970 + offset + Self.seconds(configuration.queryTimeout)))
     }
 
     /// Seconds within which a node must have been beaten to count as fresh: less than the time
     /// a responder takes to judge a hung node away (`DB_QUERY_TIMEOUT`), so that a node that was
     /// paused long enough for the other to stand alone is never fresh when it returns.
     var freshnessSeconds: Double {
-        if let freshness = configuration.freshness {
-            return Double(freshness.components.seconds) + Double(freshness.components.attoseconds) / 1e18
-        }
-        let query = Double(configuration.queryTimeout.components.seconds)
-            + Double(configuration.queryTimeout.components.attoseconds) / 1e18
-        return min(1.5, query * 0.75)
+        if let freshness = configuration.freshness { return Self.seconds(freshness) }
+        return min(1.5, Self.seconds(configuration.queryTimeout) * 0.75)
     }
 
     /// Makes `node` stand alone, so that it may take changes while the other node is away:

@@ -131,12 +131,7 @@ public struct ItemStore {
             copies[node] = copy
         }
         let deciding = SessionSnapshot.NodeCopy.deciding(copies)
-        var counted = (deciding.isEmpty ? Array(copies.keys) : deciding).compactMap { rows[$0] }
-        if counted.isEmpty {
-            // The deciding node has no row at all: a new item the other node took while this one
-            // was away (queued for it, not yet copied) is still the item.
-            counted = Array(rows.values)
-        }
+        let counted = SessionSnapshot.NodeCopy.counted(copies, deciding: deciding).compactMap { rows[$0] }
         if let tombstone = counted.first(where: { $0.deleted }) { return (tombstone, offsets) }
         if counted.isEmpty && deciding.isEmpty {
             throw ClusterError(.unavailable, detail: "the node that answered cannot prove item \(id) is unknown")

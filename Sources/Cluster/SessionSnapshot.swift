@@ -62,4 +62,13 @@ extension SessionSnapshot.NodeCopy {
         }
         return copies.filter { $0.value.holdsEverything }.map(\.key)
     }
+
+    /// The nodes whose copy counts for the row: the `deciding` ones, or (when none decides) every
+    /// copy, which may be shown but not changed; and every copy too when no deciding node has the
+    /// row at all (a new row the other node took while the deciding one was away, queued and not
+    /// yet copied, is still the row).
+    static func counted(_ copies: [NodeName: Self], deciding: [NodeName]) -> [NodeName] {
+        let counted = deciding.isEmpty ? Array(copies.keys) : deciding
+        return counted.contains { copies[$0]?.version != nil } ? counted : Array(copies.keys)
+    }
 }

@@ -20,9 +20,7 @@ public struct SessionStore {
     /// acknowledged write and has no live copy: the session may exist on the other node, so
     /// that is no proof that it is unknown (a new session would log the user out).
     public func read(id: String) throws(ClusterError) -> SessionSnapshot? {
-        let results = try client.readAll(
-            .sessionRead,
-            [.text(id), .int(client.configuration.sessionLifetime), .text(String(client.freshnessSeconds))])
+        let results = try client.readAll(.sessionRead, readValues(id))
         var copies: [NodeName: SessionSnapshot.NodeCopy] = [:]
         for (node, result) in results where result.rowCount == 1 {
             var copy = Self.copy(of: result)
@@ -32,20 +30,10 @@ public struct SessionStore {
             copies[node] = copy
         }
         let deciding = SessionSnapshot.NodeCopy.deciding(copies)
-        // The nodes whose copy counts: the deciding ones, or (when none decides) the copies that
-        // can be shown but not changed.
-        var counted = deciding.isEmpty ? Array(copies.keys) : deciding
-        if !counted.contains(where: { copies[$0]?.version != nil }) {
-            // The deciding node has no row at all: a new row the other node took while this one
-            // was away (queued for it, not yet copied) is still the row.
-            counted = Array(copies.keys)
-        }
+        let counted = SessionSnapshot.NodeCopy.counted(copies, deciding: deciding)
         if counted.contains(where: { copies[$0]?.deleted == true }) { return nil }
-        var newest: (node: NodeName, version: SessionSnapshot.Version)?
-        for node in counted {
-            guard let version = copies[node]?.version else { continue }
-            if newest == nil || newest!.version < version { newest = (node, version) }
-        }
+        let newest = counted.compactMap { node in copies[node]?.version.map { (node: node, version: $0) } }
+            .max { $0.version < $1.version }
         guard let newest, let result = results[newest.node] else {
             if deciding.isEmpty {
                 throw ClusterError(.unavailable, detail: "the node that answered cannot prove the session is unknown")
@@ -65,6 +53,11 @@ public struct SessionStore {
         snapshot.copies = copies
         snapshot.isWritable = !deciding.isEmpty
         return snapshot
+    }
+
+    /// The parameters of `sessionRead`.
+    private func readValues(_ id: String) -> [PostgresValue] {
+        [.text(id), .int(client.configuration.sessionLifetime), .text(String(client.freshnessSeconds))]
     }
 
     /// A node's copy in a `sessionRead` row.
@@ -196,9 +189,7 @@ public struct SessionStore {
         _ id: String, data: [UInt8], mine: SessionSnapshot.Version, first: NodeName, firstFence: PostgresValue,
         on node: NodeName
     ) throws(ClusterError) -> Bool {
-        let current = try client.run(
-            .sessionRead,
-            [.text(id), .int(client.configuration.sessionLifetime), .text(String(client.freshnessSeconds))], on: node)
+        let current = try client.run(.sessionRead, readValues(id), on: node)
         var copy = current.rowCount == 1 ? Self.copy(of: current) : SessionSnapshot.NodeCopy()
         copy.clockOffset = client.clockOffset(of: node, nodeClock: current.string(0, 8))
         if copy.deleted { return true }  // destroyed meanwhile: the destroy is the later change

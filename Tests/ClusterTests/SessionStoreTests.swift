@@ -132,12 +132,7 @@ struct SessionStoreTests {
         let store = SessionStore(client: TestCluster.client())
         let id = TestCluster.uniqueID()
         #expect(try store.insertNew(id: id, data: Array("v|i:1;".utf8)))
-        try TestCluster.confirmStanding()
-        let health = ClusterHealth()
-        let onlyB = SessionStore(client: TestCluster.client(health: health))
-        health.a.recordFailure("test: A is away")
-        let seen = try #require(try onlyB.read(id: id))
-        #expect(try onlyB.write(seen, data: Array("v|i:2;".utf8)))
+        #expect(try Self.writeWhileAIsAway(id, "v|i:2;"), "B stands alone and takes the write")
         // A commits a losing write late, with a clock far ahead.
         try Self.makeNewer(on: .a, id, "v|late;")
         let read = try #require(try store.read(id: id))
@@ -154,12 +149,7 @@ struct SessionStoreTests {
         let store = SessionStore(client: TestCluster.client())
         let other = TestCluster.uniqueID()
         #expect(try store.insertNew(id: other, data: Array("o|i:1;".utf8)))
-        try TestCluster.confirmStanding()
-        let health = ClusterHealth()
-        let onlyB = SessionStore(client: TestCluster.client(health: health))
-        health.a.recordFailure("test: A is away")
-        let seen = try #require(try onlyB.read(id: other))
-        #expect(try onlyB.write(seen, data: Array("o|i:2;".utf8)), "B now stands alone")
+        #expect(try Self.writeWhileAIsAway(other, "o|i:2;"), "B now stands alone")
         // A session that A alone holds, as one created there alone would be.
         let id = TestCluster.uniqueID()
         _ = try TestCluster.connect(.a).query(
@@ -191,6 +181,17 @@ struct SessionStoreTests {
         _ = try blocker.query("COMMIT", deadline: TestCluster.deadline())
         Thread.sleep(forTimeInterval: 0.5)
         try expectBothNodes(id, "f|i:1;")
+    }
+
+    /// Writes a session through a responder that sees node A away, once both nodes are
+    /// confirmed: B stands alone and takes the write.
+    static func writeWhileAIsAway(_ id: String, _ data: String) throws -> Bool {
+        try TestCluster.confirmStanding()
+        let health = ClusterHealth()
+        let onlyB = SessionStore(client: TestCluster.client(health: health))
+        health.a.recordFailure("test: A is away")
+        let seen = try #require(try onlyB.read(id: id))
+        return try onlyB.write(seen, data: Array(data.utf8))
     }
 
     /// The session's data on one node, as text.
