@@ -30,9 +30,12 @@ CREATE TABLE IF NOT EXISTS php_session (
     data bytea NOT NULL DEFAULT '\x',
     date_change timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
 );
--- Replication: hybrid logical clock of the last write, the writer that made it, and a tombstone flag.
+-- Replication: hybrid logical clock of the last write and the writer that made it.
 ALTER TABLE php_session ADD COLUMN IF NOT EXISTS hlc bigint NOT NULL DEFAULT 0;
 ALTER TABLE php_session ADD COLUMN IF NOT EXISTS origin integer NOT NULL DEFAULT 0;
+-- Always false. Kept so that responders and PHP handlers of the previous layout, which marked a
+-- delete with `deleted = true` in place, keep working during a rolling upgrade: the triggers
+-- below turn such a row into a tombstone at once.
 ALTER TABLE php_session ADD COLUMN IF NOT EXISTS deleted boolean NOT NULL DEFAULT false;
 CREATE INDEX IF NOT EXISTS php_session_date_change_idx ON php_session (date_change);
 
@@ -49,9 +52,135 @@ CREATE TABLE IF NOT EXISTS items (
 ALTER SEQUENCE items_id_seq OWNED BY items.id;
 ALTER TABLE items ADD COLUMN IF NOT EXISTS hlc bigint NOT NULL DEFAULT 0;
 ALTER TABLE items ADD COLUMN IF NOT EXISTS origin integer NOT NULL DEFAULT 0;
+-- Always false; kept for writers of the previous layout, as in php_session.
 ALTER TABLE items ADD COLUMN IF NOT EXISTS deleted boolean NOT NULL DEFAULT false;
-CREATE INDEX IF NOT EXISTS items_live_id_idx ON items (id) WHERE NOT deleted;
-CREATE INDEX IF NOT EXISTS items_tombstone_idx ON items (updated_at) WHERE deleted;
+DROP INDEX IF EXISTS items_live_id_idx;
+DROP INDEX IF EXISTS items_tombstone_idx;
+
+-- Tombstones (docs/PROTOCOL.md, "Deletes"). `php_session` and `items` hold live rows only, so
+-- that a reader that knows only their own columns sees exactly the live data; what replication
+-- must remember of a delete (key, clock, writer, and when) lives here until TOMBSTONE_TTL.
+-- A tombstone is final: no live row is ever taken for its key.
+CREATE TABLE IF NOT EXISTS php_session_tombstone (
+    id varchar(256) PRIMARY KEY,
+    hlc bigint NOT NULL,
+    origin integer NOT NULL,
+    deleted_at timestamp NOT NULL
+);
+CREATE INDEX IF NOT EXISTS php_session_tombstone_deleted_at_idx ON php_session_tombstone (deleted_at);
+CREATE TABLE IF NOT EXISTS items_tombstone (
+    id bigint PRIMARY KEY,
+    hlc bigint NOT NULL,
+    origin integer NOT NULL,
+    deleted_at timestamp NOT NULL
+);
+CREATE INDEX IF NOT EXISTS items_tombstone_deleted_at_idx ON items_tombstone (deleted_at);
+
+-- The triggers keep a live row and a tombstone of the same key from ever standing together,
+-- whatever the order in which concurrent writers commit. Both sides take the same per-key lock
+-- (a transaction-level advisory lock) before they look at the other table, and each query of a
+-- PL/pgSQL function reads a fresh snapshot, so the second writer always sees the first:
+--   * inserting a live row: refused (skipped) when the key has a tombstone;
+--   * inserting or raising a tombstone: removes the live row.
+-- A writer of the previous layout that marks a row `deleted` has it turned into a tombstone.
+CREATE OR REPLACE FUNCTION cluster_key_lock(table_name text, key text) RETURNS void
+LANGUAGE sql VOLATILE AS $$
+    SELECT pg_advisory_xact_lock(hashtext(table_name), hashtext(key))
+$$;
+
+CREATE OR REPLACE FUNCTION php_session_refuse_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM cluster_key_lock('php_session', NEW.id);
+    IF EXISTS (SELECT 1 FROM php_session_tombstone WHERE id = NEW.id) THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER php_session_refuse_deleted BEFORE INSERT ON php_session
+    FOR EACH ROW EXECUTE FUNCTION php_session_refuse_deleted();
+
+CREATE OR REPLACE FUNCTION php_session_remove_live() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM cluster_key_lock('php_session', NEW.id);
+    DELETE FROM php_session WHERE id = NEW.id;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER php_session_tombstone_removes_live AFTER INSERT OR UPDATE ON php_session_tombstone
+    FOR EACH ROW EXECUTE FUNCTION php_session_remove_live();
+
+CREATE OR REPLACE FUNCTION php_session_previous_layout_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO php_session_tombstone AS t (id, hlc, origin, deleted_at)
+    VALUES (NEW.id, NEW.hlc, NEW.origin, NEW.date_change)
+    ON CONFLICT (id) DO UPDATE SET hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted_at = EXCLUDED.deleted_at
+        WHERE (t.hlc, t.origin) < (EXCLUDED.hlc, EXCLUDED.origin);
+    DELETE FROM php_session WHERE id = NEW.id;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER php_session_previous_layout_delete AFTER INSERT OR UPDATE ON php_session
+    FOR EACH ROW WHEN (NEW.deleted) EXECUTE FUNCTION php_session_previous_layout_delete();
+
+CREATE OR REPLACE FUNCTION items_refuse_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM cluster_key_lock('items', NEW.id::text);
+    IF EXISTS (SELECT 1 FROM items_tombstone WHERE id = NEW.id) THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER items_refuse_deleted BEFORE INSERT ON items
+    FOR EACH ROW EXECUTE FUNCTION items_refuse_deleted();
+
+CREATE OR REPLACE FUNCTION items_remove_live() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM cluster_key_lock('items', NEW.id::text);
+    DELETE FROM items WHERE id = NEW.id;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER items_tombstone_removes_live AFTER INSERT OR UPDATE ON items_tombstone
+    FOR EACH ROW EXECUTE FUNCTION items_remove_live();
+
+CREATE OR REPLACE FUNCTION items_previous_layout_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO items_tombstone AS t (id, hlc, origin, deleted_at)
+    VALUES (NEW.id, NEW.hlc, NEW.origin, NEW.updated_at)
+    ON CONFLICT (id) DO UPDATE SET hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted_at = EXCLUDED.deleted_at
+        WHERE (t.hlc, t.origin) < (EXCLUDED.hlc, EXCLUDED.origin);
+    DELETE FROM items WHERE id = NEW.id;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER items_previous_layout_delete AFTER INSERT OR UPDATE ON items
+    FOR EACH ROW WHEN (NEW.deleted) EXECUTE FUNCTION items_previous_layout_delete();
+
+-- Upgrade from the previous layout: its tombstones (rows marked `deleted`) move out of the live
+-- tables, in batches that commit on their own (each moved row takes a key lock until commit).
+-- Queued outbox entries stay valid: catch-up reads a key from both tables. Running this again
+-- finds nothing to move.
+DO $$
+BEGIN
+    LOOP
+        WITH gone AS (
+            DELETE FROM php_session WHERE id IN (SELECT id FROM php_session WHERE deleted LIMIT 500)
+            RETURNING id, hlc, origin, date_change)
+        INSERT INTO php_session_tombstone AS t (id, hlc, origin, deleted_at)
+        SELECT id, hlc, origin, date_change FROM gone
+        ON CONFLICT (id) DO UPDATE SET hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted_at = EXCLUDED.deleted_at
+            WHERE (t.hlc, t.origin) < (EXCLUDED.hlc, EXCLUDED.origin);
+        COMMIT;
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM php_session WHERE deleted);
+    END LOOP;
+    LOOP
+        WITH gone AS (
+            DELETE FROM items WHERE id IN (SELECT id FROM items WHERE deleted LIMIT 500)
+            RETURNING id, hlc, origin, updated_at)
+        INSERT INTO items_tombstone AS t (id, hlc, origin, deleted_at)
+        SELECT id, hlc, origin, updated_at FROM gone
+        ON CONFLICT (id) DO UPDATE SET hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted_at = EXCLUDED.deleted_at
+            WHERE (t.hlc, t.origin) < (EXCLUDED.hlc, EXCLUDED.origin);
+        COMMIT;
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM items WHERE deleted);
+    END LOOP;
+END $$;
 
 -- Responders register here on start.
 CREATE TABLE IF NOT EXISTS servers (

@@ -4,47 +4,18 @@ import Postgres
 /// Anti-entropy: the nodes compare digests of key ranges and copy what differs, so that nodes
 /// that diverged for any reason (a restore, a manual edit, a crash between two writes) converge.
 ///
-/// Each table is cut into 256 buckets by a hash of the key. A bucket's digest is the XOR of a
-/// 64-bit hash of every row's `(key, hlc, origin, deleted)`, an aggregate that needs no sort.
-/// Only buckets whose digests differ are read row by row; for each differing key the winner by
-/// the settlement rule (tombstone first, then the greater `(hlc, origin)`) is copied to the other
-/// node with the same conditional upsert the replay uses. Rows past their lifetime are left out:
-/// garbage collection removes them on each node on its own schedule.
+/// Each table (`ReplicatedTable`: its live rows and its tombstones) is cut into 256 buckets by a
+/// hash of the key. A bucket's digest is the XOR of a 64-bit hash of every copy's `(key, hlc,
+/// origin, deleted)`, an aggregate that needs no sort. Only buckets whose digests differ are read
+/// row by row; for each differing key the winner by the settlement rule (tombstone first, then
+/// the greater `(hlc, origin)`) is copied to the other node with the same statements the replay
+/// uses. Expired rows and tombstones past their age are left out: garbage collection removes them
+/// on each node on its own schedule.
 extension ClusterMaintenance {
     /// The advisory lock key held on node A during a pass: one pass at a time cluster-wide.
     static let repairLockKey: Int64 = 0x5345_5353_5245_5052
 
     static let bucketCount = 256
-
-    /// A table as anti-entropy sees it.
-    struct RepairedTable {
-        let name: String
-        /// SQL giving the row's key as text.
-        let key: String
-        /// The column that moves with every write (derived from `hlc`), indexed.
-        let changedAt: String
-        /// The array type for a list of keys (`text[]`, `bigint[]`).
-        let keyArray: String
-        /// A filter leaving out rows garbage collection may already have removed on one node.
-        let liveFilter: String
-    }
-
-    var repairedTables: [RepairedTable] {
-        [
-            RepairedTable(
-                name: "php_session", key: "id", changedAt: "date_change", keyArray: "text[]",
-                liveFilter: """
-                    (deleted OR date_change >= (now() AT TIME ZONE 'UTC') - make_interval(secs => \(configuration.sessionLifetime)))
-                    AND (NOT deleted OR date_change >= (now() AT TIME ZONE 'UTC')
-                        - make_interval(secs => \(max(configuration.sessionLifetime, configuration.tombstoneTTL))))
-                    """),
-            RepairedTable(
-                name: "items", key: "id::text", changedAt: "updated_at", keyArray: "bigint[]",
-                liveFilter: """
-                    (NOT deleted OR updated_at >= (now() AT TIME ZONE 'UTC') - make_interval(secs => \(configuration.tombstoneTTL)))
-                    """),
-        ]
-    }
 
     /// Which rows a pass compares.
     public enum RepairScope: Sendable {
@@ -79,7 +50,7 @@ extension ClusterMaintenance {
                 return nil
             }
             var copied = 0
-            for table in repairedTables {
+            for table in ReplicatedTable.all {
                 switch scope {
                 case .full: copied += try repair(table, a: a, b: b, deadline: deadline)
                 case .recent: copied += try repairRecent(table, a: a, b: b, deadline: deadline)
@@ -119,7 +90,7 @@ extension ClusterMaintenance {
     /// Seconds of recent writes a `.recent` pass compares.
     static let recentWindowSeconds = 20
 
-    private func repairRecent(_ table: RepairedTable, a: NodeLink, b: NodeLink, deadline: ContinuousClock.Instant)
+    private func repairRecent(_ table: ReplicatedTable, a: NodeLink, b: NodeLink, deadline: ContinuousClock.Instant)
         throws(PostgresError) -> Int
     {
         // Rows of the last second are left out: a request may be between its two writes, and
@@ -132,51 +103,49 @@ extension ClusterMaintenance {
         let since = window.string(0, 0) ?? "-infinity"
         let until = window.string(0, 1) ?? "-infinity"
         let digestSQL = """
-            SELECT coalesce(bit_xor(hashtextextended(\(table.key) || ':' || hlc || ':' || origin || ':' || deleted, 0)), 0)
-                   || '/' || count(*)
-            FROM \(table.name) WHERE \(table.changedAt) >= $1::timestamp AND \(table.changedAt) < $2::timestamp
+            SELECT coalesce(bit_xor(hashtextextended(key || ':' || hlc || ':' || origin || ':' || deleted, 0)), 0)
+                   || '/' || count(*) AS digest
+            FROM (\(table.recentVersionsSQL)) v
             """
         let bounds: [PostgresValue] = [.text(since), .text(until)]
-        let digestA = try a.query(digestSQL, bounds, deadline: deadline).string(0, 0)
-        let digestB = try b.query(digestSQL, bounds, deadline: deadline).string(0, 0)
+        let digestA = try a.query(digestSQL, bounds, deadline: deadline).string(0, "digest")
+        let digestB = try b.query(digestSQL, bounds, deadline: deadline).string(0, "digest")
         if digestA == digestB { return 0 }
-        let rowsSQL = """
-            SELECT \(table.key), hlc, origin, deleted FROM \(table.name)
-            WHERE \(table.changedAt) >= $1::timestamp AND \(table.changedAt) < $2::timestamp
-            """
-        var rowsA = Self.versions(try a.query(rowsSQL, bounds, deadline: deadline))
-        var rowsB = Self.versions(try b.query(rowsSQL, bounds, deadline: deadline))
+        var rowsA = Self.versions(try a.query(table.recentVersionsSQL, bounds, deadline: deadline))
+        var rowsB = Self.versions(try b.query(table.recentVersionsSQL, bounds, deadline: deadline))
         // A key recent on one node may be old (or absent) on the other: read those by key.
         let onlyA = Set(rowsA.keys).subtracting(rowsB.keys)
         let onlyB = Set(rowsB.keys).subtracting(rowsA.keys)
-        let keySQL = "SELECT \(table.key), hlc, origin, deleted FROM \(table.name) WHERE \(table.key) = ANY($1::text[])"
         if !onlyA.isEmpty {
-            rowsB.merge(Self.versions(try b.query(keySQL, [.text(Self.arrayLiteral(onlyA))], deadline: deadline))) { $1 }
+            let keys: [PostgresValue] = [.text(FetchedRows.arrayLiteral(onlyA))]
+            rowsB.merge(Self.versions(try b.query(table.keyedVersionsSQL, keys, deadline: deadline))) { $1 }
         }
         if !onlyB.isEmpty {
-            rowsA.merge(Self.versions(try a.query(keySQL, [.text(Self.arrayLiteral(onlyB))], deadline: deadline))) { $1 }
+            let keys: [PostgresValue] = [.text(FetchedRows.arrayLiteral(onlyB))]
+            rowsA.merge(Self.versions(try a.query(table.keyedVersionsSQL, keys, deadline: deadline))) { $1 }
         }
         return try reconcile(table, rowsA, rowsB, a: a, b: b, deadline: deadline)
     }
 
-    /// A PostgreSQL array literal of text keys, every element quoted.
-    static func arrayLiteral(_ keys: Set<String>) -> String {
-        "{" + keys.map(ReplicatedRows.quoted).joined(separator: ",") + "}"
+    private func retainedVersions(_ table: ReplicatedTable) -> String {
+        table.retainedVersionsSQL(lifetime: configuration.sessionLifetime, tombstoneTTL: configuration.tombstoneTTL)
     }
 
-    private func bucketDigests(_ table: RepairedTable, _ link: NodeLink, deadline: ContinuousClock.Instant)
+    private func bucketDigests(_ table: ReplicatedTable, _ link: NodeLink, deadline: ContinuousClock.Instant)
         throws(PostgresError) -> [Int: String]
     {
         let result = try link.query(
             """
-            SELECT (hashtext(\(table.key)) & \(Self.bucketCount - 1)) AS bucket,
-                   bit_xor(hashtextextended(\(table.key) || ':' || hlc || ':' || origin || ':' || deleted, 0)) || '/'
-                       || count(*)
-            FROM \(table.name) WHERE \(table.liveFilter) GROUP BY 1
+            SELECT (hashtext(key) & \(Self.bucketCount - 1)) AS bucket,
+                   bit_xor(hashtextextended(key || ':' || hlc || ':' || origin || ':' || deleted, 0)) || '/'
+                       || count(*) AS digest
+            FROM (\(retainedVersions(table))) v GROUP BY 1
             """, deadline: deadline)
         var digests: [Int: String] = [:]
         for row in 0..<result.rowCount {
-            if let bucket = result.int64(row, 0), let digest = result.string(row, 1) { digests[Int(bucket)] = digest }
+            if let bucket = result.int64(row, "bucket"), let digest = result.string(row, "digest") {
+                digests[Int(bucket)] = digest
+            }
         }
         return digests
     }
@@ -193,28 +162,30 @@ extension ClusterMaintenance {
         }
     }
 
-    private func versions(_ table: RepairedTable, bucket: Int, _ link: NodeLink, deadline: ContinuousClock.Instant)
+    private func versions(_ table: ReplicatedTable, bucket: Int, _ link: NodeLink, deadline: ContinuousClock.Instant)
         throws(PostgresError) -> [String: Version]
     {
         Self.versions(
             try link.query(
-                """
-                SELECT \(table.key), hlc, origin, deleted FROM \(table.name)
-                WHERE (hashtext(\(table.key)) & \(Self.bucketCount - 1)) = $1 AND \(table.liveFilter)
-                """, [.int(bucket)], deadline: deadline))
+                "SELECT * FROM (\(retainedVersions(table))) v WHERE (hashtext(key) & \(Self.bucketCount - 1)) = $1",
+                [.int(bucket)], deadline: deadline))
     }
 
+    /// The copies a versions statement returned, by key; a tombstone wins over a live row.
     private static func versions(_ result: PostgresResult) -> [String: Version] {
         var rows: [String: Version] = [:]
         for row in 0..<result.rowCount {
-            guard let key = result.string(row, 0), let hlc = result.int64(row, 1), let origin = result.int64(row, 2)
+            guard let key = result.string(row, "key"), let hlc = result.int64(row, "hlc"),
+                let origin = result.int64(row, "origin")
             else { continue }
-            rows[key] = Version(hlc: hlc, origin: origin, deleted: result.bool(row, 3) ?? false)
+            let version = Version(hlc: hlc, origin: origin, deleted: result.bool(row, "deleted") ?? false)
+            if let known = rows[key], known.beats(version) { continue }
+            rows[key] = version
         }
         return rows
     }
 
-    private func repair(_ table: RepairedTable, a: NodeLink, b: NodeLink, deadline: ContinuousClock.Instant)
+    private func repair(_ table: ReplicatedTable, a: NodeLink, b: NodeLink, deadline: ContinuousClock.Instant)
         throws(PostgresError) -> Int
     {
         let digestsA = try bucketDigests(table, a, deadline: deadline)
@@ -230,7 +201,7 @@ extension ClusterMaintenance {
 
     /// Copies, for every key whose versions differ, the winner to the other node.
     private func reconcile(
-        _ table: RepairedTable, _ rowsA: [String: Version], _ rowsB: [String: Version], a: NodeLink, b: NodeLink,
+        _ table: ReplicatedTable, _ rowsA: [String: Version], _ rowsB: [String: Version], a: NodeLink, b: NodeLink,
         deadline: ContinuousClock.Instant
     ) throws(PostgresError) -> Int {
         var copied = 0

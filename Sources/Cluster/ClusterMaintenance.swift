@@ -149,7 +149,7 @@ public final class ClusterMaintenance: Sendable {
     }
 
     /// Removes expired sessions, and tombstones older than the tombstone TTL, from every usable
-    /// node in bounded batches through the `date_change` and tombstone indexes. One process at a
+    /// node in bounded batches through the `date_change` and `deleted_at` indexes. One process at a
     /// time across all pools (advisory lock on the primary); requests never wait for it.
     public func collectGarbage(_ client: ClusterClient) {
         let primary = health.preferred
@@ -181,41 +181,20 @@ public final class ClusterMaintenance: Sendable {
         }
     }
 
-    /// Live sessions expire after the lifetime; tombstones stay at least the tombstone TTL, so a
-    /// late copy of a destroyed session or a deleted item cannot bring it back. Each statement
-    /// takes its age in seconds as `$1` and the batch size as `$2`.
-    static let purgeStatements = [
-        """
-        DELETE FROM php_session WHERE id IN (
-            SELECT id FROM php_session
-            WHERE date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => $1::int) AND NOT deleted
-            ORDER BY date_change LIMIT $2)
-        """,
-        """
-        DELETE FROM php_session WHERE id IN (
-            SELECT id FROM php_session
-            WHERE date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => $1::int) AND deleted
-            ORDER BY date_change LIMIT $2)
-        """,
-        """
-        DELETE FROM items WHERE id IN (
-            SELECT id FROM items
-            WHERE deleted AND updated_at < (now() AT TIME ZONE 'UTC') - make_interval(secs => $1::int)
-            ORDER BY updated_at LIMIT $2)
-        """,
-    ]
-
+    /// Expired sessions go without a trace; tombstones stay the tombstone TTL (and for sessions
+    /// at least their lifetime), so a late copy of a destroyed session or a deleted item cannot
+    /// bring it back. Statements from `ReplicatedTable.purgeStatements`, in bounded batches.
     private func purge(_ link: NodeLink, deadline: ContinuousClock.Instant) throws(PostgresError) -> Int {
-        let ages = [
-            configuration.sessionLifetime, max(configuration.sessionLifetime, configuration.tombstoneTTL),
-            configuration.tombstoneTTL,
-        ]
         var removed = 0
-        for (sql, age) in zip(Self.purgeStatements, ages) {
-            for _ in 0..<50 {  // at most 50 batches per statement and pass
-                let result = try link.query(sql, [.int(age), .int(Self.gcBatchSize)], deadline: deadline)
-                removed += result.affectedRows
-                if result.affectedRows < Self.gcBatchSize { break }
+        for table in ReplicatedTable.all {
+            let statements = table.purgeStatements(
+                lifetime: configuration.sessionLifetime, tombstoneTTL: configuration.tombstoneTTL)
+            for (sql, age) in statements {
+                for _ in 0..<50 {  // at most 50 batches per statement and pass
+                    let result = try link.query(sql, [.int(age), .int(Self.gcBatchSize)], deadline: deadline)
+                    removed += result.affectedRows
+                    if result.affectedRows < Self.gcBatchSize { break }
+                }
             }
         }
         return removed
@@ -300,26 +279,32 @@ public final class ClusterMaintenance: Sendable {
         }
     }
 
-    /// Copies the source's current rows of `keys` to the target, in one statement each way: under
-    /// the settlement rule, or `forced` as they are (from a node that stands alone: the target may
-    /// hold a late row no one acknowledged, with a greater clock). A forced copy reads the source
-    /// again and copies again the rows that changed meanwhile: while a node stands alone, every
-    /// writer changes it before the other, so a row the copy put back under a newer one on the
-    /// target is seen changed on the source and copied again.
+    /// Copies the source's current copies of `keys` (live rows and tombstones) to the target, in
+    /// one statement each way and kind: under the settlement rule, or `forced` as they are (from a
+    /// node that stands alone: the target may hold a late row no one acknowledged, with a greater
+    /// clock). A forced copy reads the source again and copies again the rows that changed
+    /// meanwhile: while a node stands alone, every writer changes it before the other, so a row
+    /// the copy put back under a newer one on the target is seen changed on the source and copied
+    /// again. No copy brings back a key the target holds a tombstone of (the node's trigger).
     func copyRows(
-        table: String, keys: Set<String>, from source: NodeLink, to target: NodeLink, forced: Bool = false,
+        table name: String, keys: Set<String>, from source: NodeLink, to target: NodeLink, forced: Bool = false,
         deadline: ContinuousClock.Instant
     ) throws(PostgresError) {
-        guard let shape = ReplicatedRows(table: table), !keys.isEmpty else { return }
-        var rows = try source.run(shape.fetch, [.text(Self.arrayLiteral(keys))], deadline: deadline)
+        guard let table = ReplicatedTable.named(name), !keys.isEmpty else { return }
+        func fetch(_ keys: some Sequence<String>) throws(PostgresError) -> FetchedRows {
+            FetchedRows(
+                table: table, result: try source.run(table.fetch, [.text(FetchedRows.arrayLiteral(keys))], deadline: deadline))
+        }
+        var rows = try fetch(keys)
         for _ in 0..<5 {
-            if rows.rowCount > 0 { _ = try target.run(forced ? shape.force : shape.put, shape.arrays(rows), deadline: deadline) }
+            if let tombstones = rows.tombstoneArrays { _ = try target.run(table.bury, tombstones, deadline: deadline) }
+            if let live = rows.liveArrays { _ = try target.run(forced ? table.force : table.put, live, deadline: deadline) }
             guard forced else { return }
-            let copied = shape.versions(rows)
-            let again = try source.run(shape.fetch, [.text(Self.arrayLiteral(Set(copied.keys)))], deadline: deadline)
-            let changed = Set(shape.versions(again).filter { copied[$0.key] != $0.value }.keys)
+            let copied = rows.versions
+            let again = try fetch(copied.keys)
+            let changed = Set(again.versions.filter { copied[$0.key] != $0.value }.keys)
             if changed.isEmpty { return }
-            rows = try source.run(shape.fetch, [.text(Self.arrayLiteral(changed))], deadline: deadline)
+            rows = try fetch(changed)
         }
     }
 

@@ -1,14 +1,16 @@
 import Postgres
 
-/// Items on both nodes. Ids come from the deciding node's sequence (odd on A, even on B), so
-/// they never collide; updates and deletes write whole rows on both nodes at once, conditionally
-/// on the clock, so the order in which two writes reach a node does not matter.
+/// Items on both nodes. Ids come from the sequence of a node that is up (odd on A, even on B), so
+/// they never collide; updates write whole rows on both nodes at once, conditionally on the
+/// clock, and deletes write a tombstone, so the order in which two writes reach a node does not
+/// matter.
 public struct ItemStore {
     public let client: ClusterClient
 
     public init(client: ClusterClient) { self.client = client }
 
-    /// Column order of `Statement.itemColumns`.
+    /// A copy of an item as a statement returned it (`Statement.itemColumns`): a live row, or
+    /// (from `itemGet`) a tombstone, which has a version and no fields.
     private struct Row {
         var item: Item
         var hlc: Int64
@@ -16,23 +18,23 @@ public struct ItemStore {
         var deleted: Bool
         var rawUpdatedAt: String
 
-        init?(_ result: PostgresResult, _ row: Int) {
-            guard let id = result.int64(row, 0), let hlc = result.int64(row, 4), let origin = result.int64(row, 5)
-            else { return nil }
+        init?(_ result: PostgresResult, _ row: Int, id: Int64? = nil) {
+            guard let hlc = result.int64(row, "hlc"), let origin = result.int64(row, "origin") else { return nil }
+            deleted = result.bool(row, "deleted") ?? false
+            guard let id = result.int64(row, "id") ?? id, deleted || !result.isNull(row, "id") else { return nil }
             item = Item(
-                id: id, name: result.string(row, 1) ?? "", content: result.string(row, 2) ?? "",
-                updatedAt: result.string(row, 3) ?? "")
+                id: id, name: result.string(row, "name") ?? "", content: result.string(row, "content") ?? "",
+                updatedAt: result.string(row, "updated_at") ?? "")
             self.hlc = hlc
             self.origin = Int32(truncatingIfNeeded: origin)
-            deleted = result.bool(row, 6) ?? false
-            rawUpdatedAt = result.string(row, 7) ?? ""
+            rawUpdatedAt = result.string(row, "updated_at_raw") ?? ""
         }
 
         /// The values of `itemPut`, with the write's fence.
         func putValues(fence: PostgresValue) -> [PostgresValue] {
             [
                 .int(item.id), .text(item.name), .text(item.content), .text(rawUpdatedAt), .int(hlc),
-                .text(String(origin)), .bool(deleted), fence,
+                .text(String(origin)), fence,
             ]
         }
     }
@@ -75,12 +77,15 @@ public struct ItemStore {
         }
     }
 
-    /// Deletes an item, leaving a tombstone on both nodes. Throws `.notFound` for no live item.
+    /// Deletes an item: its tombstone goes to every node that is up (the node's trigger removes
+    /// the live row), under a clock newer than every copy read. Throws `.notFound` for no live item.
     public func delete(id: Int64) throws(ClusterError) {
-        _ = try replace(id: id) { row in
-            row.item.name = ""
-            row.item.content = ""
-            row.deleted = true
+        let (found, offsets) = try read(id: id)
+        guard let row = found, !row.deleted else { throw ClusterError(.notFound) }
+        client.clock.observe(row.hlc)
+        let hlc = client.clock.next()
+        _ = try client.writeEverywhere(.itemDelete, key: String(id), changesExistingRow: true) { node in
+            [.int(id), .int(hlc), origin, client.fence(offset: offsets[node])]
         }
     }
 
@@ -118,10 +123,10 @@ public struct ItemStore {
         var copies: [NodeName: SessionSnapshot.NodeCopy] = [:]
         var offsets: [NodeName: Double] = [:]
         for (node, result) in results where result.rowCount == 1 {
-            offsets[node] = client.clockOffset(of: node, nodeClock: result.string(0, 10))
-            var copy = SessionSnapshot.NodeCopy(standsAlone: result.bool(0, 8) ?? false)
-            copy.holdsEverything = result.bool(0, 9) ?? false
-            if let row = Row(result, 0) {
+            offsets[node] = client.clockOffset(of: node, nodeClock: result.string(0, "node_clock"))
+            var copy = SessionSnapshot.NodeCopy(standsAlone: result.bool(0, "stands_alone") ?? false)
+            copy.holdsEverything = result.bool(0, "holds_everything") ?? false
+            if let row = Row(result, 0, id: id) {
                 // Every copy is observed, so the next write orders after a late one too.
                 client.clock.observe(row.hlc)
                 rows[node] = row

@@ -1,7 +1,7 @@
 import Postgres
 
 /// Sessions on both nodes (docs/PROTOCOL.md): read the deciding copy, write with a
-/// compare-and-set on every node that is up, tombstone on destroy. Races are settled by the
+/// compare-and-set on every node that is up, a tombstone on destroy. Races are settled by the
 /// caller, which re-reads and re-applies its change when `write` reports a lost race.
 ///
 /// While both nodes are up, the compare-and-set runs on node A and then on B, whatever any
@@ -24,7 +24,7 @@ public struct SessionStore {
         var copies: [NodeName: SessionSnapshot.NodeCopy] = [:]
         for (node, result) in results where result.rowCount == 1 {
             var copy = Self.copy(of: result)
-            copy.clockOffset = client.clockOffset(of: node, nodeClock: result.string(0, 8))
+            copy.clockOffset = client.clockOffset(of: node, nodeClock: result.string(0, "node_clock"))
             // Every copy is observed, so the next write orders after a late one too.
             if let version = copy.version { client.clock.observe(version.hlc) }
             copies[node] = copy
@@ -40,7 +40,7 @@ public struct SessionStore {
             }
             return nil
         }
-        if result.bool(0, 4) == true {  // expired
+        if result.bool(0, "expired") == true {
             // An expired copy on a node that does not decide proves nothing either.
             if deciding.isEmpty {
                 throw ClusterError(.unavailable, detail: "the node that answered cannot prove the session expired")
@@ -48,8 +48,8 @@ public struct SessionStore {
             return nil
         }
         var snapshot = SessionSnapshot(
-            id: id, data: result.bytes(0, 0) ?? [], hlc: newest.version.hlc, origin: newest.version.origin,
-            ageSeconds: result.int64(0, 5) ?? 0)
+            id: id, data: result.bytes(0, "data") ?? [], hlc: newest.version.hlc, origin: newest.version.origin,
+            ageSeconds: result.int64(0, "age") ?? 0)
         snapshot.copies = copies
         snapshot.isWritable = !deciding.isEmpty
         return snapshot
@@ -63,13 +63,13 @@ public struct SessionStore {
     /// A node's copy in a `sessionRead` row.
     private static func copy(of row: PostgresResult) -> SessionSnapshot.NodeCopy {
         var copy = SessionSnapshot.NodeCopy()
-        if let hlc = row.int64(0, 1), let origin = row.int64(0, 2) {
+        if let hlc = row.int64(0, "hlc"), let origin = row.int64(0, "origin") {
             copy.version = .init(hlc: hlc, origin: Int32(truncatingIfNeeded: origin))
-            copy.deleted = row.bool(0, 3) ?? false
+            copy.deleted = row.bool(0, "deleted") ?? false
         }
-        copy.standsAlone = row.bool(0, 6) ?? false
-        copy.holdsEverything = row.bool(0, 7) ?? false
-                return copy
+        copy.standsAlone = row.bool(0, "stands_alone") ?? false
+        copy.holdsEverything = row.bool(0, "holds_everything") ?? false
+        return copy
     }
 
     private var origin: String { String(client.configuration.writerID) }
@@ -164,7 +164,7 @@ public struct SessionStore {
                     .sessionPut,
                     [
                         .text(snapshot.id), .bytes(snapshot.data), .int(snapshot.hlc), .text(String(snapshot.origin)),
-                        .bool(false), .null, fence,
+                        .null, fence,
                     ], on: node)
             } else {
                 let seen = copy.version
@@ -191,14 +191,14 @@ public struct SessionStore {
     ) throws(ClusterError) -> Bool {
         let current = try client.run(.sessionRead, readValues(id), on: node)
         var copy = current.rowCount == 1 ? Self.copy(of: current) : SessionSnapshot.NodeCopy()
-        copy.clockOffset = client.clockOffset(of: node, nodeClock: current.string(0, 8))
+        copy.clockOffset = client.clockOffset(of: node, nodeClock: current.string(0, "node_clock"))
         if copy.deleted { return true }  // destroyed meanwhile: the destroy is the later change
         if copy.standsAlone {
             if let theirs = copy.version {
                 _ = try client.run(
                     .sessionReplaceIf,
                     [
-                        .text(id), .bytes(current.bytes(0, 0) ?? []), .int(theirs.hlc), .text(String(theirs.origin)),
+                        .text(id), .bytes(current.bytes(0, "data") ?? []), .int(theirs.hlc), .text(String(theirs.origin)),
                         .int(mine.hlc), .text(String(mine.origin)), firstFence,
                     ], on: first)
             }
@@ -207,17 +207,17 @@ public struct SessionStore {
         if let theirs = copy.version, mine <= theirs { return true }
         _ = try client.run(
             .sessionPut,
-            [.text(id), .bytes(data), .int(mine.hlc), .text(origin), .bool(false), .null, client.fence(offset: copy.clockOffset)],
+            [.text(id), .bytes(data), .int(mine.hlc), .text(origin), .null, client.fence(offset: copy.clockOffset)],
             on: node)
         return true
     }
 
-    /// Removes the session on every node that is up, leaving a tombstone so a late copy cannot
-    /// bring it back; alone, only a node that stands alone may.
+    /// Removes the session on every node that is up: writes its tombstone (the node's trigger
+    /// removes the live row), so that a late copy cannot bring it back; alone, only a node that
+    /// stands alone may.
     public func destroy(id: String) throws(ClusterError) {
         let hlc = client.clock.next()
         _ = try client.writeEverywhere(
-            .sessionPut, [.text(id), .bytes([]), .int(hlc), .text(origin), .bool(true), .null, .null], key: id,
-            changesExistingRow: true)
+            .sessionDelete, [.text(id), .int(hlc), .text(origin), .null], key: id, changesExistingRow: true)
     }
 }

@@ -3,7 +3,9 @@
 /// Values always travel as `$n` parameters; no statement is ever built from request data.
 /// Settlement rule of every replicated row: a tombstone is final (nothing deleted comes back);
 /// between two live versions the greater `(hlc, origin)` wins. Applying writes in any order
-/// therefore leaves both nodes with the same row.
+/// therefore leaves both nodes with the same row. The live tables hold live rows only; a delete
+/// writes a tombstone (`ReplicatedTable`), and the node's triggers keep it final. Columns are
+/// read by the names the statements give them.
 ///
 /// A write made while the other node is away has an `…Alone` twin (docs/PROTOCOL.md): it also
 /// queues the row for the other node in the same statement (one implicit transaction), and a
@@ -18,20 +20,25 @@ enum Statement: String, CaseIterable, Sendable {
     case sessionInsertNew
     case sessionInsertNewAlone
     case sessionPut
-    case sessionPutAlone
     case sessionReplaceIf
+    case sessionDelete
+    case sessionDeleteAlone
     case sessionFetchBatch
     case sessionPutBatch
     case sessionForceBatch
+    case sessionBuryBatch
     case itemNextID
     case itemInsert
     case itemInsertAlone
     case itemPut
     case itemPutAlone
+    case itemDelete
+    case itemDeleteAlone
     case itemGet
     case itemFetchBatch
     case itemPutBatch
     case itemForceBatch
+    case itemBuryBatch
     case itemList
     case outboxAdd
     case standingBeat
@@ -43,28 +50,29 @@ enum Statement: String, CaseIterable, Sendable {
     /// other node's responders mark it not current within that time (docs/PROTOCOL.md).
     static let soloSettleSeconds = 1
 
-    /// The time of a clock value, identical on both nodes because it comes from the value itself.
-    private static func clockTime(_ parameter: Int) -> String {
-        "(to_timestamp(($\(parameter)::bigint >> 16) / 1000.0) AT TIME ZONE 'UTC')"
-    }
+    private static func clockTime(_ parameter: Int) -> String { ReplicatedTable.clockTime(parameter) }
 
-    static let itemColumns =
-        "i.id, i.name, i.content, to_char(i.updated_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), i.hlc, i.origin, i.deleted,"
-        + " i.updated_at::text"
+    /// An item's columns: `id`, `name`, `content`, `updated_at` (as the API shows it), `hlc`,
+    /// `origin`, `updated_at_raw` (as stored).
+    static let itemColumns = """
+        i.id AS id, i.name AS name, i.content AS content,
+        to_char(i.updated_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS updated_at, i.hlc AS hlc, i.origin AS origin,
+        i.updated_at::text AS updated_at_raw
+        """
 
     /// Two columns on every read: this node stands alone; this node holds every acknowledged
     /// write (it stands alone, or it is current and fresh: beaten within `$freshness` seconds by
     /// a server that has not restarted since).
     private static func standingColumns(freshness parameter: Int) -> String {
         """
-        s.solo_since IS NOT NULL,
+        s.solo_since IS NOT NULL AS stands_alone,
         s.solo_since IS NOT NULL OR (s.current AND clock_timestamp() - s.seen_at < make_interval(secs => $\(parameter)::float8)
-            AND s.seen_start = pg_postmaster_start_time())
+            AND s.seen_start = pg_postmaster_start_time()) AS holds_everything
         """
     }
 
     /// The node's own clock, seconds since 1970: a write's fence is counted from it.
-    static let nodeClock = "extract(epoch FROM clock_timestamp())::float8"
+    static let nodeClock = "extract(epoch FROM clock_timestamp())::float8 AS node_clock"
 
     /// The fence of a write (`$n`): a statement that the node runs only after this moment of its
     /// own clock (it was paused, or cut off, and the responder has given up on it) changes
@@ -77,65 +85,68 @@ enum Statement: String, CaseIterable, Sendable {
         switch self {
         case .sessionRead:
             // $1 id, $2 lifetime seconds, $3 freshness seconds. Always one row: the node's standing,
-            // and the session's columns (NULL when the node has no row).
+            // and the session's copy: its live row, or its tombstone (`deleted`, no data), or NULLs.
             return """
-                SELECT p.data, p.hlc, p.origin, p.deleted,
+                SELECT p.data, COALESCE(t.hlc, p.hlc) AS hlc, COALESCE(t.origin, p.origin) AS origin,
+                       t.id IS NOT NULL AS deleted,
                        p.date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::int) AS expired,
                        extract(epoch FROM (now() AT TIME ZONE 'UTC') - p.date_change)::bigint AS age,
                        \(Self.standingColumns(freshness: 3)), \(Self.nodeClock)
                 FROM node_standing s LEFT JOIN php_session p ON p.id = $1::varchar
+                    LEFT JOIN php_session_tombstone t ON t.id = $1::varchar
                 """
         case .sessionCompareAndSet: return Self.sessionCompareAndSet(guarded: false)
         case .sessionCompareAndSetAlone: return Self.alone("php_session", Self.sessionCompareAndSet(guarded: true))
         case .sessionCompareAndSetGuarded: return Self.guarded(Self.sessionCompareAndSet(guarded: true))
         case .sessionInsertNew: return Self.sessionInsertNewSQL
         case .sessionInsertNewAlone: return Self.alone("php_session", Self.sessionInsertNewSQL)
-        case .sessionPut: return Self.sessionPut(guarded: false)
-        case .sessionPutAlone: return Self.alone("php_session", Self.sessionPut(guarded: true))
+        case .sessionPut: return Self.sessionPutSQL
+        case .sessionDelete: return Self.delete(.sessions, guarded: false)
+        case .sessionDeleteAlone: return Self.alone("php_session", Self.delete(.sessions, guarded: true))
         case .sessionReplaceIf:
             // $1 id, $2 data, $3 hlc, $4 origin, $5 and $6 the version the node was seen to hold
             // (NULL: no row), $7 fence. Brings a node that does not decide to the deciding copy,
             // only if it still holds what the read saw (nothing newer is ever overwritten).
             return """
-                INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)
-                SELECT $1::varchar, $2::bytea, $3::bigint, $4::int, false, \(Self.clockTime(3))
+                INSERT INTO php_session AS s (id, data, hlc, origin, date_change)
+                SELECT $1::varchar, $2::bytea, $3::bigint, $4::int, \(Self.clockTime(3))
                 WHERE true \(Self.fence(7))
                 ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,
-                    deleted = false, date_change = EXCLUDED.date_change
+                    date_change = EXCLUDED.date_change
                 WHERE (s.hlc, s.origin) = ($5::bigint, $6::int)
                 RETURNING id
                 """
-        case .sessionFetchBatch:
-            // $1 keys (text[]); the columns of sessionPutBatch, in order
-            return """
-                SELECT id, data, hlc, origin, deleted, date_change::text FROM php_session WHERE id = ANY($1::text[])
-                """
-        case .sessionPutBatch: return Self.sessionPutBatchSQL
-        case .sessionForceBatch: return Self.sessionForceBatchSQL
-        case .itemFetchBatch:
-            // $1 keys (text[]); the columns of itemPutBatch, in order
-            return """
-                SELECT id, name, content, updated_at::text, hlc, origin, deleted FROM items
-                WHERE id = ANY($1::text[]::bigint[])
-                """
-        case .itemPutBatch: return Self.itemPutBatchSQL
-        case .itemForceBatch: return Self.itemForceBatchSQL
+        case .sessionFetchBatch: return ReplicatedTable.sessions.fetchSQL
+        case .sessionPutBatch: return ReplicatedTable.sessions.putSQL(forced: false)
+        case .sessionForceBatch: return ReplicatedTable.sessions.putSQL(forced: true)
+        case .sessionBuryBatch: return ReplicatedTable.sessions.burySQL
+        case .itemFetchBatch: return ReplicatedTable.items.fetchSQL
+        case .itemPutBatch: return ReplicatedTable.items.putSQL(forced: false)
+        case .itemForceBatch: return ReplicatedTable.items.putSQL(forced: true)
+        case .itemBuryBatch: return ReplicatedTable.items.burySQL
         case .itemNextID:
             return "SELECT nextval('items_id_seq')"
         case .itemInsert: return Self.itemInsertSQL
         case .itemInsertAlone: return Self.alone("items", Self.itemInsertSQL)
         case .itemPut: return Self.itemPut(guarded: false)
         case .itemPutAlone: return Self.alone("items", Self.itemPut(guarded: true))
+        case .itemDelete: return Self.delete(.items, guarded: false)
+        case .itemDeleteAlone: return Self.alone("items", Self.delete(.items, guarded: true))
         case .itemGet:
-            // $1 id, $2 freshness seconds. Always one row: item columns (NULL when absent), standing.
+            // $1 id, $2 freshness seconds. Always one row: the standing, and the item's copy: its
+            // live row, or its tombstone (`deleted`, no fields), or NULLs.
             return """
-                SELECT \(Self.itemColumns), \(Self.standingColumns(freshness: 2)), \(Self.nodeClock)
-                FROM node_standing s LEFT JOIN items i ON i.id = $1::bigint
+                SELECT i.id AS id, i.name AS name, i.content AS content,
+                       to_char(i.updated_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS updated_at,
+                       COALESCE(t.hlc, i.hlc) AS hlc, COALESCE(t.origin, i.origin) AS origin,
+                       t.id IS NOT NULL AS deleted, i.updated_at::text AS updated_at_raw,
+                       \(Self.standingColumns(freshness: 2)), \(Self.nodeClock)
+                FROM node_standing s LEFT JOIN items i ON i.id = $1::bigint LEFT JOIN items_tombstone t ON t.id = $1::bigint
                 """
         case .itemList:
             // $1 limit, $2 exclusive upper bound of ids (keyset pagination)
             return """
-                SELECT \(Self.itemColumns) FROM items i WHERE NOT i.deleted AND i.id < $2
+                SELECT \(Self.itemColumns) FROM items i WHERE i.id < $2
                 ORDER BY i.id DESC LIMIT $1
                 """
         case .outboxAdd:
@@ -187,87 +198,57 @@ enum Statement: String, CaseIterable, Sendable {
     private static func sessionCompareAndSet(guarded: Bool) -> String {
         """
         UPDATE php_session SET data = $2::bytea, hlc = $3::bigint, origin = $4::int, date_change = \(clockTime(3))
-        WHERE id = $1::varchar AND hlc = $5::bigint AND origin = $6::int AND NOT deleted \(fence(7)) \(guardClause(guarded))
+        WHERE id = $1::varchar AND hlc = $5::bigint AND origin = $6::int \(fence(7)) \(guardClause(guarded))
         RETURNING id
         """
     }
 
-    /// $1 id, $2 data, $3 hlc, $4 origin; never takes over an existing row (or tombstone).
+    /// $1 id, $2 data, $3 hlc, $4 origin; never takes over an existing row (nor a tombstone: the
+    /// trigger skips it).
     private static let sessionInsertNewSQL = """
-        INSERT INTO php_session (id, data, hlc, origin, deleted, date_change)
-        VALUES ($1::varchar, $2::bytea, $3::bigint, $4::int, false, \(clockTime(3)))
+        INSERT INTO php_session (id, data, hlc, origin, date_change)
+        VALUES ($1::varchar, $2::bytea, $3::bigint, $4::int, \(clockTime(3)))
         ON CONFLICT (id) DO NOTHING RETURNING id
         """
 
-    /// $1 id, $2 data, $3 hlc, $4 origin, $5 deleted, $6 date_change or NULL for the clock's time,
-    /// $7 fence; under the settlement rule.
-    private static func sessionPut(guarded: Bool) -> String {
-        """
-        INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)
-        SELECT $1::varchar, $2::bytea, $3::bigint, $4::int, $5::boolean, COALESCE($6::timestamp, \(clockTime(3)))
-        WHERE true \(fence(7)) \(guardClause(guarded))
+    /// $1 id, $2 data, $3 hlc, $4 origin, $5 date_change or NULL for the clock's time, $6 fence;
+    /// the settlement copy of a live row.
+    private static let sessionPutSQL = """
+        INSERT INTO php_session AS s (id, data, hlc, origin, date_change)
+        SELECT $1::varchar, $2::bytea, $3::bigint, $4::int, COALESCE($5::timestamp, \(clockTime(3)))
+        WHERE true \(fence(6))
         ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,
-            deleted = EXCLUDED.deleted, date_change = EXCLUDED.date_change
-        WHERE NOT s.deleted AND (EXCLUDED.deleted OR (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin))
+            date_change = EXCLUDED.date_change
+        WHERE (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin)
         RETURNING id
         """
+
+    /// $1 key, $2 hlc, $3 origin, $4 fence: the tombstone of a delete.
+    private static func delete(_ table: ReplicatedTable, guarded: Bool) -> String {
+        table.deleteSQL(fence: fence(4), condition: guardClause(guarded))
     }
 
     /// $1 id (fixed before the first attempt, so that a repeat on the other node is the same
     /// row), $2 name, $3 content, $4 hlc, $5 origin.
     private static let itemInsertSQL = """
-        INSERT INTO items AS i (id, name, content, updated_at, hlc, origin, deleted)
-        VALUES ($1::bigint, $2::text, $3::text, \(clockTime(4)), $4::bigint, $5::int, false)
+        INSERT INTO items AS i (id, name, content, updated_at, hlc, origin)
+        VALUES ($1::bigint, $2::text, $3::text, \(clockTime(4)), $4::bigint, $5::int)
         ON CONFLICT (id) DO NOTHING
         RETURNING \(itemColumns)
         """
 
-    /// $1 id, $2 name, $3 content, $4 updated_at, $5 hlc, $6 origin, $7 deleted, $8 fence.
+    /// $1 id, $2 name, $3 content, $4 updated_at, $5 hlc, $6 origin, $7 fence: the settlement copy.
     private static func itemPut(guarded: Bool) -> String {
         """
-        INSERT INTO items AS i (id, name, content, updated_at, hlc, origin, deleted)
-        SELECT $1::bigint, $2::text, $3::text, $4::timestamp, $5::bigint, $6::int, $7::boolean
-        WHERE true \(fence(8)) \(guardClause(guarded))
+        INSERT INTO items AS i (id, name, content, updated_at, hlc, origin)
+        SELECT $1::bigint, $2::text, $3::text, $4::timestamp, $5::bigint, $6::int
+        WHERE true \(fence(7)) \(guardClause(guarded))
         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, content = EXCLUDED.content,
-            updated_at = EXCLUDED.updated_at, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted = EXCLUDED.deleted
-        WHERE NOT i.deleted AND (EXCLUDED.deleted OR (i.hlc, i.origin) < (EXCLUDED.hlc, EXCLUDED.origin))
+            updated_at = EXCLUDED.updated_at, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin
+        WHERE (i.hlc, i.origin) < (EXCLUDED.hlc, EXCLUDED.origin)
         RETURNING \(itemColumns)
         """
     }
-
-    /// Many rows at once (catch-up, anti-entropy): one array per column, $1 … $6.
-    private static let sessionPutBatchSQL = """
-        INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)
-        SELECT * FROM unnest($1::varchar[], $2::bytea[], $3::bigint[], $4::int[], $5::boolean[], $6::timestamp[])
-        ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,
-            deleted = EXCLUDED.deleted, date_change = EXCLUDED.date_change
-        WHERE NOT s.deleted AND (EXCLUDED.deleted OR (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin))
-        """
-
-    /// The forced twin of `sessionPutBatch`: catch-up from a node that stands alone (docs/PROTOCOL.md).
-    private static let sessionForceBatchSQL = """
-        INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)
-        SELECT * FROM unnest($1::varchar[], $2::bytea[], $3::bigint[], $4::int[], $5::boolean[], $6::timestamp[])
-        ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,
-            deleted = EXCLUDED.deleted, date_change = EXCLUDED.date_change
-        """
-
-    /// Many rows at once (catch-up, anti-entropy): one array per column, $1 … $7.
-    private static let itemPutBatchSQL = """
-        INSERT INTO items AS i (id, name, content, updated_at, hlc, origin, deleted)
-        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamp[], $5::bigint[], $6::int[], $7::boolean[])
-        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, content = EXCLUDED.content,
-            updated_at = EXCLUDED.updated_at, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted = EXCLUDED.deleted
-        WHERE NOT i.deleted AND (EXCLUDED.deleted OR (i.hlc, i.origin) < (EXCLUDED.hlc, EXCLUDED.origin))
-        """
-
-    /// The forced twin of `itemPutBatch`: catch-up from a node that stands alone (docs/PROTOCOL.md).
-    private static let itemForceBatchSQL = """
-        INSERT INTO items AS i (id, name, content, updated_at, hlc, origin, deleted)
-        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamp[], $5::bigint[], $6::int[], $7::boolean[])
-        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, content = EXCLUDED.content,
-            updated_at = EXCLUDED.updated_at, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted = EXCLUDED.deleted
-        """
 
     /// A change decided on a node that stands alone while both nodes are up: the guard, without
     /// the outbox (the other node follows in the same request).
@@ -286,7 +267,7 @@ enum Statement: String, CaseIterable, Sendable {
         WITH standing AS (SELECT 1 FROM node_standing
                  WHERE solo_since <= clock_timestamp() - make_interval(secs => \(soloSettleSeconds)) FOR SHARE),
              w AS (\(write)),
-             o AS (INSERT INTO replication_outbox (table_name, row_key) SELECT '\(table)', id::text FROM w)
+             o AS (INSERT INTO replication_outbox (table_name, row_key) SELECT '\(table)', w.id::text FROM w)
         SELECT * FROM w
         """
     }
@@ -296,9 +277,10 @@ enum Statement: String, CaseIterable, Sendable {
         switch self {
         case .sessionCompareAndSet: .sessionCompareAndSetAlone
         case .sessionInsertNew: .sessionInsertNewAlone
-        case .sessionPut: .sessionPutAlone
+        case .sessionDelete: .sessionDeleteAlone
         case .itemInsert: .itemInsertAlone
         case .itemPut: .itemPutAlone
+        case .itemDelete: .itemDeleteAlone
         default: nil
         }
     }
@@ -306,10 +288,13 @@ enum Statement: String, CaseIterable, Sendable {
     /// The replicated table a write touches.
     var table: String? {
         switch self {
-        case .sessionCompareAndSet, .sessionCompareAndSetAlone, .sessionInsertNew, .sessionInsertNewAlone, .sessionPut,
-            .sessionPutAlone, .sessionReplaceIf, .sessionPutBatch, .sessionForceBatch, .sessionCompareAndSetGuarded:
-            "php_session"
-        case .itemInsert, .itemInsertAlone, .itemPut, .itemPutAlone, .itemPutBatch, .itemForceBatch: "items"
+        case .sessionCompareAndSet, .sessionCompareAndSetAlone, .sessionCompareAndSetGuarded, .sessionInsertNew,
+            .sessionInsertNewAlone, .sessionPut, .sessionReplaceIf, .sessionDelete, .sessionDeleteAlone,
+            .sessionPutBatch, .sessionForceBatch, .sessionBuryBatch:
+            ReplicatedTable.sessions.name
+        case .itemInsert, .itemInsertAlone, .itemPut, .itemPutAlone, .itemDelete, .itemDeleteAlone, .itemPutBatch,
+            .itemForceBatch, .itemBuryBatch:
+            ReplicatedTable.items.name
         default: nil
         }
     }

@@ -22,6 +22,19 @@ public final class PostgresResult {
         return String(cString: value)
     }
 
+    /// The index of the column named `name` (as the statement's select list or alias names it).
+    public func column(_ name: String) -> Int? {
+        let index = Int(PQfnumber(result, "\"" + name + "\""))
+        return index >= 0 ? index : nil
+    }
+
+    /// A column read by name: nil for SQL NULL or a column the result does not have.
+    public func string(_ row: Int, _ name: String) -> String? { column(name).flatMap { string(row, $0) } }
+    public func int64(_ row: Int, _ name: String) -> Int64? { column(name).flatMap { int64(row, $0) } }
+    public func bool(_ row: Int, _ name: String) -> Bool? { column(name).flatMap { bool(row, $0) } }
+    public func bytes(_ row: Int, _ name: String) -> [UInt8]? { column(name).flatMap { bytes(row, $0) } }
+    public func isNull(_ row: Int, _ name: String) -> Bool { column(name).map { isNull(row, $0) } ?? true }
+
     public func isNull(_ row: Int, _ column: Int) -> Bool {
         PQgetisnull(result, Int32(row), Int32(column)) == 1
     }

@@ -37,33 +37,38 @@ struct ClusterMaintenanceTests {
         #expect(try Self.eventually { health.b.state == .up })
         #expect(try TestCluster.scalar(.b, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)]) == "k|s:1:\"v\";")
         #expect(try TestCluster.scalar(.b, "SELECT name FROM items WHERE id = $1", [.int(item.id)]) == "queued")
-        #expect(try TestCluster.scalar(.b, "SELECT deleted FROM items WHERE id = $1", [.int(doomed.id)]) == "t")
-        let same = try TestCluster.scalar(
-            .a, "SELECT md5(string_agg(id || name || hlc || deleted, ',' ORDER BY id)) FROM items WHERE id = ANY($1::bigint[])",
-            [.text("{\(item.id),\(doomed.id)}")])
-        let sameB = try TestCluster.scalar(
-            .b, "SELECT md5(string_agg(id || name || hlc || deleted, ',' ORDER BY id)) FROM items WHERE id = ANY($1::bigint[])",
-            [.text("{\(item.id),\(doomed.id)}")])
-        #expect(same == sameB)
+        #expect(try TestCluster.scalar(.b, "SELECT count(*) FROM items WHERE id = $1", [.int(doomed.id)]) == "0")
+        #expect(try TestCluster.scalar(.b, "SELECT count(*) FROM items_tombstone WHERE id = $1", [.int(doomed.id)]) == "1")
+        let ids: [Int64] = [item.id, doomed.id]
+        #expect(try AntiEntropyTests.rowDigest(.a, ids) == (try AntiEntropyTests.rowDigest(.b, ids)))
     }
 }
 
 @Suite(.enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
 struct GarbageCollectionTests {
-    /// Inserts a session row on both nodes whose last write was `ageSeconds` ago.
+    /// Inserts a session row (or its tombstone) on both nodes whose last write was `ageSeconds` ago.
     static func insertAged(_ id: String, ageSeconds: Int64, deleted: Bool = false) throws {
         let hlc = (HybridLogicalClock.physical() >> 16 - ageSeconds * 1000) << 16
         for node in NodeName.allCases {
             _ = try TestCluster.connect(node).query(
-                """
-                INSERT INTO php_session (id, data, hlc, origin, deleted, date_change)
-                VALUES ($1, '\\x', $2, 1, $3, to_timestamp(($2::bigint >> 16) / 1000.0) AT TIME ZONE 'UTC')
-                """, [.text(id), .int(hlc), .bool(deleted)], deadline: TestCluster.deadline())
+                deleted
+                    ? """
+                    INSERT INTO php_session_tombstone (id, hlc, origin, deleted_at)
+                    VALUES ($1, $2, 1, to_timestamp(($2::bigint >> 16) / 1000.0) AT TIME ZONE 'UTC')
+                    """
+                    : """
+                    INSERT INTO php_session (id, data, hlc, origin, date_change)
+                    VALUES ($1, '\\x', $2, 1, to_timestamp(($2::bigint >> 16) / 1000.0) AT TIME ZONE 'UTC')
+                    """, [.text(id), .int(hlc)], deadline: TestCluster.deadline())
         }
     }
 
+    /// The rows of the session on a node, live and tombstone.
     static func count(_ node: NodeName, _ id: String) throws -> String? {
-        try TestCluster.scalar(node, "SELECT count(*) FROM php_session WHERE id = $1", [.text(id)])
+        try TestCluster.scalar(
+            node,
+            "SELECT (SELECT count(*) FROM php_session WHERE id = $1) + (SELECT count(*) FROM php_session_tombstone WHERE id = $1)",
+            [.text(id)])
     }
 
     @Test func expiredSessionsLeaveBothNodesAndLiveOnesStay() throws {
@@ -74,6 +79,8 @@ struct GarbageCollectionTests {
         try Self.insertAged(expired, ageSeconds: 1440 + 60)
         try Self.insertAged(live, ageSeconds: 1440 - 60)
         try Self.insertAged(freshTombstone, ageSeconds: 1440 + 60, deleted: true)
+        let oldTombstone = TestCluster.uniqueID()
+        try Self.insertAged(oldTombstone, ageSeconds: 604_800 + 60, deleted: true)
         let store = SessionStore(client: client)
         #expect(try store.read(id: expired) == nil, "an expired session is never served")
         #expect(try store.read(id: live) != nil)
@@ -86,6 +93,7 @@ struct GarbageCollectionTests {
             try ClusterMaintenanceTests.eventually {
                 maintenance.collectGarbage(client)
                 return try Self.count(.a, expired) == "0" && (try Self.count(.b, expired)) == "0"
+                    && (try Self.count(.a, oldTombstone)) == "0" && (try Self.count(.b, oldTombstone)) == "0"
             })
         for node in NodeName.allCases {
             #expect(try Self.count(node, live) == "1", "a live session stays on node \(node)")
@@ -100,8 +108,10 @@ struct AntiEntropyTests {
         try TestCluster.scalar(
             node,
             """
-            SELECT md5(string_agg(id || name || content || hlc || origin || deleted || updated_at, ',' ORDER BY id))
-            FROM items WHERE id = ANY($1::bigint[])
+            SELECT md5(string_agg(row, ',' ORDER BY row)) FROM (
+                SELECT id || name || content || hlc || origin || updated_at AS row FROM items WHERE id = ANY($1::bigint[])
+                UNION ALL
+                SELECT id || 'tombstone' || hlc || origin || deleted_at FROM items_tombstone WHERE id = ANY($1::bigint[])) r
             """, [.text("{" + ids.map(String.init).joined(separator: ",") + "}")])
     }
 
@@ -117,7 +127,12 @@ struct AntiEntropyTests {
         // A manual edit on B with a newer clock, a row lost on A (a restore), a tombstone on B alone.
         _ = try b.query("UPDATE items SET name = 'newer on B', hlc = hlc + 65536 WHERE id = $1", [.int(edited.id)], deadline: deadline)
         _ = try a.query("DELETE FROM items WHERE id = $1", [.int(lostOnA.id)], deadline: deadline)
-        _ = try b.query("UPDATE items SET deleted = true, name = '' WHERE id = $1", [.int(deletedOnB.id)], deadline: deadline)
+        _ = try b.query(
+            """
+            INSERT INTO items_tombstone (id, hlc, origin, deleted_at)
+            SELECT id, hlc + 65536, origin, updated_at FROM items WHERE id = $1
+            """, [.int(deletedOnB.id)], deadline: deadline)
+        #expect(try TestCluster.scalar(.b, "SELECT count(*) FROM items WHERE id = $1", [.int(deletedOnB.id)]) == "0")
         // A session on A alone (a crash between the two writes).
         let sessionID = TestCluster.uniqueID()
         _ = try a.query(
@@ -135,7 +150,8 @@ struct AntiEntropyTests {
                     && (try TestCluster.scalar(.b, "SELECT count(*) FROM php_session WHERE id = $1", [.text(sessionID)])) == "1"
             })
         #expect(try TestCluster.scalar(.a, "SELECT name FROM items WHERE id = $1", [.int(edited.id)]) == "newer on B")
-        #expect(try TestCluster.scalar(.a, "SELECT deleted FROM items WHERE id = $1", [.int(deletedOnB.id)]) == "t")
+        #expect(try TestCluster.scalar(.a, "SELECT count(*) FROM items WHERE id = $1", [.int(deletedOnB.id)]) == "0")
+        #expect(try TestCluster.scalar(.a, "SELECT count(*) FROM items_tombstone WHERE id = $1", [.int(deletedOnB.id)]) == "1")
         #expect(try TestCluster.scalar(.a, "SELECT name FROM items WHERE id = $1", [.int(lostOnA.id)]) == "lost on A")
         #expect(maintenance.snapshot.lastRepairAt != nil)
     }

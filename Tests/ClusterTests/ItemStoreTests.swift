@@ -6,9 +6,14 @@ import Testing
 extension ClusterDatabase {
 @Suite(.enabled(if: TestCluster.isConfigured, "needs TEST_DB1_* and TEST_DB2_* from deploy/run-tests"))
 struct ItemStoreTests {
+    /// The item's live row, or its tombstone (`tombstone|hlc`), on one node.
     static func row(_ node: NodeName, _ id: Int64) throws -> String? {
         try TestCluster.scalar(
-            node, "SELECT name || '|' || content || '|' || hlc || '|' || deleted FROM items WHERE id = $1", [.int(id)])
+            node,
+            """
+            SELECT name || '|' || content || '|' || hlc FROM items WHERE id = $1
+            UNION ALL SELECT 'tombstone|' || hlc FROM items_tombstone WHERE id = $1
+            """, [.int(id)])
     }
 
     @Test func createdItemHasTheSameRowOnBothNodes() throws {
@@ -31,14 +36,17 @@ struct ItemStoreTests {
         #expect(try Self.row(.a, item.id)?.hasPrefix("n|c2|") == true)
     }
 
-    @Test func deleteLeavesTombstonesAndUnknownIdsAreNotFound() throws {
+    @Test func deleteLeavesOnlyATombstoneAndUnknownIdsAreNotFound() throws {
         let store = ItemStore(client: TestCluster.client())
         let item = try store.create(name: "gone", content: "")
         try store.delete(id: item.id)
         #expect(try store.get(id: item.id) == nil)
         for node in NodeName.allCases {
-            #expect(try Self.row(node, item.id)?.hasSuffix("|true") == true, "node \(node)")
+            #expect(try TestCluster.scalar(node, "SELECT count(*) FROM items WHERE id = $1", [.int(item.id)]) == "0")
+            #expect(try Self.row(node, item.id)?.hasPrefix("tombstone|") == true, "node \(node)")
         }
+        #expect(try Self.row(.a, item.id) == (try Self.row(.b, item.id)), "the same tombstone on both nodes")
+        #expect(try store.list(limit: 1000).contains { $0.id == item.id } == false)
         #expect(throws: ClusterError.self) { try store.delete(id: item.id) }
         #expect(throws: ClusterError.self) { _ = try store.update(id: 999_999_999_999, name: "x", content: nil) }
     }
