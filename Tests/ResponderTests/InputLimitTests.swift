@@ -29,12 +29,37 @@ import WebCore
         #expect(harness.send("GET", "/manage", query: "a=1&b=2&c=3&d=4").status == 413)
     }
 
-    @Test func fieldBytes() throws {
+    @Test func fieldBytesCountWhatTheUserTyped() throws {
         let (harness, id) = try Self.harnessWithSession(["MAX_FIELD_BYTES": "20"])
         let before = harness.sessions.rows[id]?.data
-        #expect(harness.form("/session", "key=a&value=" + String(repeating: "v", count: 15), cookie: id).status == 413)
+        #expect(harness.form("/session", "key=a&value=" + String(repeating: "v", count: 21), cookie: id).status == 413)
+        // Six emoji: 24 bytes decoded (72 on the wire).
+        let sixEmoji = String(repeating: "%F0%9F%98%80", count: 6)
+        #expect(harness.form("/session", "key=a&value=" + sixEmoji, cookie: id).status == 413)
         Self.expectUnchanged(harness, id, before)
-        #expect(harness.form("/session", "key=a&value=" + String(repeating: "v", count: 14), cookie: id).status == 200)
+        #expect(harness.form("/session", "key=a&value=" + String(repeating: "v", count: 20), cookie: id).status == 200)
+        // Five emoji: 20 bytes decoded, 60 percent-encoded.
+        let fiveEmoji = String(repeating: "%F0%9F%98%80", count: 5)
+        #expect(harness.form("/session", "key=a&value=" + fiveEmoji, cookie: id).status == 200)
+    }
+
+    /// With the default limits, a browser form holds the largest valid item in any script:
+    /// 10,000 four-byte code points of content (120,000 bytes percent-encoded) and a 200-code-point
+    /// name; one code point more is refused for what it is (422), not for its encoding (413).
+    @Test func defaultLimitsAdmitTheLargestValidItemFromAForm() throws {
+        let harness = try Harness()
+        let emoji = "%F0%9F%98%80"
+        let name = String(repeating: emoji, count: 200)
+        let largest = harness.form(
+            "/manage", "action=create&name=\(name)&content=" + String(repeating: emoji, count: 10_000))
+        #expect(largest.status == 201)
+        #expect(largest.jsonBody?["content"] == .string(String(repeating: "😀", count: 10_000)))
+        let pastContent = harness.form(
+            "/manage", "action=create&name=x&content=" + String(repeating: emoji, count: 10_001))
+        #expect(pastContent.status == 422)
+        let pastName = harness.form("/manage", "action=create&name=\(name)\(emoji)&content=")
+        #expect(pastName.status == 422)
+        #expect(harness.items.items.count == 1)
     }
 
     @Test func jsonMembers() throws {

@@ -78,10 +78,15 @@ import WebCore
         #expect(status(full + "&one=more") == 413)
     }
 
-    @Test func fieldLengthLimitAnswers413() {
+    @Test func fieldLengthLimitCountsDecodedBytes() {
         let limits = FormLimits(maxFieldBytes: 8)
-        #expect(status("abc=1234", limits: limits) == nil)
-        #expect(status("abc=12345", limits: limits) == 413)
+        #expect(status("abc=12345678", limits: limits) == nil)
+        #expect(status("abc=123456789", limits: limits) == 413)
+        #expect(status("123456789=x", limits: limits) == 413, "names count too")
+        // Two emoji are 8 bytes decoded (24 on the wire); three are 12.
+        #expect(status("e=%F0%9F%98%80%F0%9F%98%80", limits: limits) == nil)
+        #expect(status("e=%F0%9F%98%80%F0%9F%98%80%F0%9F%98%80", limits: limits) == 413)
+        #expect(status("e=" + String(repeating: "+", count: 8), limits: limits) == nil)
     }
 
     @Test func decodeWithoutPlusAsSpaceKeepsPlus() throws {
