@@ -10,7 +10,9 @@ declare(strict_types=1);
  * nodes that *decide* say what the session is), a compare-and-set on a leader then a follower
  * (the node that stands alone, guarded, when exactly one does; else node A, then B), changes to
  * one node alone only once it stands alone (with the outbox twin), a fence on every change,
- * tombstones for destroy.
+ * tombstones for destroy. `php_session` holds live rows only: a destroyed id is a row of
+ * `php_session_tombstone`, which the node's triggers keep final (no live row is taken for its id,
+ * and writing it removes the live row).
  *
  * PHP hands write() the whole new session, not a change. When the compare-and-set loses to another
  * writer, the handler re-reads and merges at the level of top-level session variables (see
@@ -35,11 +37,12 @@ final class ClusterSessionHandler implements
 
     /**
      * $1 id, $2 lifetime seconds, $3 freshness seconds. Always one row: the session's columns
-     * (NULL when the node has no row), whether the node stands alone, whether it holds every
-     * acknowledged write (it stands alone, or is current and fresh), and the node's clock.
+     * (NULL when the node has no row; a tombstone shows as a copy with the tombstone's version,
+     * marked deleted), whether the node stands alone, whether it holds every acknowledged write
+     * (it stands alone, or is current and fresh), and the node's clock.
      */
     private const READ_SQL = <<<'SQL'
-        SELECT encode(p.data, 'hex'), p.hlc, p.origin, p.deleted,
+        SELECT encode(p.data, 'hex'), COALESCE(t.hlc, p.hlc), COALESCE(t.origin, p.origin), t.id IS NOT NULL,
                p.date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => $2::int) AS expired,
                extract(epoch FROM (now() AT TIME ZONE 'UTC') - p.date_change)::bigint AS age,
                s.solo_since IS NOT NULL,
@@ -47,19 +50,26 @@ final class ClusterSessionHandler implements
                    AND s.seen_start = pg_postmaster_start_time()),
                extract(epoch FROM clock_timestamp())::float8
         FROM node_standing s LEFT JOIN php_session p ON p.id = $1::varchar
+            LEFT JOIN php_session_tombstone t ON t.id = $1::varchar
         SQL;
 
     private const CLOCK_TIME = "(to_timestamp((\$3::bigint >> 16) / 1000.0) AT TIME ZONE 'UTC')";
 
-    /** A change that the node runs only after this moment of its own clock ($7) changes nothing. */
-    private const FENCE = ' AND ($7::float8 IS NULL OR extract(epoch FROM clock_timestamp()) < $7::float8)';
+    /**
+     * A change that the node runs only after this moment of its own clock (parameter %1$d) changes
+     * nothing; see fenceOn().
+     */
+    private const FENCE = ' AND ($%1$d::float8 IS NULL OR extract(epoch FROM clock_timestamp()) < $%1$d::float8)';
 
     /** A change to an existing row on one node alone: only while the node stands alone (see alone()). */
     private const GUARD = ' AND EXISTS (SELECT 1 FROM standing)';
 
-    /** $1 id, $2 data, $3 hlc, $4 origin: never takes over an existing row or tombstone */
-    private const INSERT_SQL = 'INSERT INTO php_session (id, data, hlc, origin, deleted, date_change)'
-        . ' VALUES ($1::varchar, $2::bytea, $3::bigint, $4::int, false, ' . self::CLOCK_TIME . ')'
+    /**
+     * $1 id, $2 data, $3 hlc, $4 origin: never takes over an existing row, nor a tombstone (the
+     * node's trigger skips a live row whose id has one: no row returned either way)
+     */
+    private const INSERT_SQL = 'INSERT INTO php_session (id, data, hlc, origin, date_change)'
+        . ' VALUES ($1::varchar, $2::bytea, $3::bigint, $4::int, ' . self::CLOCK_TIME . ')'
         . ' ON CONFLICT (id) DO NOTHING RETURNING id';
 
     /**
@@ -76,28 +86,14 @@ final class ClusterSessionHandler implements
     /** Seconds a node must have stood alone before it takes a change alone (soloSettleSeconds). */
     private const SOLO_SETTLE_SECONDS = 1;
 
-    /** $1 age in seconds, $2 batch size */
+    /** $1 age in seconds, $2 batch size: expired sessions go outright (no tombstone) */
     private const PURGE_SQL_LIVE = "DELETE FROM php_session WHERE id IN (SELECT id FROM php_session"
-        . " WHERE date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => \$1::int) AND NOT deleted"
+        . " WHERE date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => \$1::int)"
         . ' ORDER BY date_change LIMIT $2)';
 
-    private const PURGE_SQL_TOMBSTONES = "DELETE FROM php_session WHERE id IN (SELECT id FROM php_session"
-        . " WHERE date_change < (now() AT TIME ZONE 'UTC') - make_interval(secs => \$1::int) AND deleted"
-        . ' ORDER BY date_change LIMIT $2)';
-
-    /**
-     * $1 id, $2 data, $3 hlc, $4 origin, $5 and $6 the version the node was seen to hold (NULL: no
-     * row, then only the insert can happen), $7 fence: the row is replaced only if the node still
-     * holds that version (bringing a node that does not decide to the deciding copy, or undoing a
-     * write that the other node, standing alone, did not take). No row returned: it changed meanwhile.
-     */
-    private const REPLACE_IF_SQL = 'INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)'
-        . ' SELECT $1::varchar, $2::bytea, $3::bigint, $4::int, false, ' . self::CLOCK_TIME
-        . ' WHERE true' . self::FENCE
-        . ' ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,'
-        . ' deleted = false, date_change = EXCLUDED.date_change'
-        . ' WHERE (s.hlc, s.origin) = ($5::bigint, $6::int)'
-        . ' RETURNING id';
+    private const PURGE_SQL_TOMBSTONES = "DELETE FROM php_session_tombstone WHERE id IN (SELECT id FROM php_session_tombstone"
+        . " WHERE deleted_at < (now() AT TIME ZONE 'UTC') - make_interval(secs => \$1::int)"
+        . ' ORDER BY deleted_at LIMIT $2)';
 
     private const OUTBOX_ADD_SQL = "INSERT INTO replication_outbox (table_name, row_key) VALUES ('php_session', \$1)";
 
@@ -546,7 +542,7 @@ final class ClusterSessionHandler implements
         }
         // The compare-and-set of each node, with the fence counted when it is sent.
         $cas = fn (string $node): array => [...$row, $snapshot['version'][0], $snapshot['version'][1], $this->fence($node)];
-        $copy = fn (string $node): array => [...$row, 'f', null, $this->fence($node)];
+        $copy = fn (string $node): array => [...$row, null, $this->fence($node)];
 
         if (count($nodes) === 1) {
             // One node usable: it must stand alone; its guarded twin queues the row for the other.
@@ -621,7 +617,7 @@ final class ClusterSessionHandler implements
      * Before the compare-and-set on both nodes, each must hold the version the read decided on. A
      * deciding node whose copy differs (it was away, or a write reached it late) gets it with the
      * settlement copy; a node that does not decide (the other stands alone) gets it only if it
-     * still holds what the read saw (REPLACE_IF_SQL), so that nothing newer is ever overwritten.
+     * still holds what the read saw (replaceIf()), so that nothing newer is ever overwritten.
      * False when such a node changed meanwhile (a lost race), or a node failed: the caller reads again.
      */
     private function bringLaggingCopies(string $id, array $snapshot, array $nodes): bool
@@ -635,13 +631,13 @@ final class ClusterSessionHandler implements
                 continue;
             }
             if (in_array($node, $deciding, true)) {
-                if ($this->on($node, self::put(guarded: false), [$id, $data, $hlc, $origin, 'f', null, $this->fence($node)]) === null) {
+                if ($this->on($node, self::put(guarded: false), [$id, $data, $hlc, $origin, null, $this->fence($node)]) === null) {
                     return false;
                 }
                 continue;
             }
             $seen = $copy['version'];
-            $replaced = $this->on($node, self::REPLACE_IF_SQL, [$id, $data, $hlc, $origin, $seen[0] ?? null, $seen[1] ?? null, $this->fence($node)]);
+            $replaced = $this->on($node, self::replaceIf(), [$id, $data, $hlc, $origin, $seen[0] ?? null, $seen[1] ?? null, $this->fence($node)]);
             if ($replaced === null || pg_num_rows($replaced) !== 1) {
                 return false;
             }
@@ -674,7 +670,7 @@ final class ClusterSessionHandler implements
                 }
                 [$theirHlc, $theirOrigin] = $theirs['version'];
                 $undo = [$id, '\x' . $row[0], $theirHlc, $theirOrigin, $mine[0], $mine[1], $this->fence($first)];
-                if ($this->on($first, self::REPLACE_IF_SQL, $undo) !== null) {
+                if ($this->on($first, self::replaceIf(), $undo) !== null) {
                     return false;
                 }
             } elseif ($theirs['version'] !== null && $mine <= $theirs['version']) {
@@ -687,23 +683,24 @@ final class ClusterSessionHandler implements
     }
 
     /**
-     * Destroy: the settlement copy of a tombstone on every usable node. When one node failed and
-     * the other took it, it is queued there and that node must stand alone; alone, the node must
-     * stand alone first and takes the guarded twin.
+     * Destroy: the tombstone on every usable node (the node's trigger removes the live row). No
+     * row returned where a newer tombstone is already there: destroyed all the same. When one node
+     * failed and the other took it, it is queued there and that node must stand alone; alone, the
+     * node must stand alone first and takes the guarded twin.
      */
     private function putTombstone(string $id): void
     {
         $nodes = $this->usableNodes();
         $hlc = $this->next();
-        $tombstone = fn (string $node): array => [$id, '\x', $hlc, $this->origin, 't', null, $this->fence($node)];
+        $tombstone = fn (string $node): array => [$id, $hlc, $this->origin, $this->fence($node)];
         if (count($nodes) === 1) {
             $this->standAlone($nodes[0]);
-            if ($this->on($nodes[0], self::alone(self::put(guarded: true)), $tombstone($nodes[0])) === null) {
+            if ($this->on($nodes[0], self::alone(self::bury(guarded: true)), $tombstone($nodes[0])) === null) {
                 throw new ClusterSessionUnavailable("node {$nodes[0]} failed: the session may not be destroyed");
             }
             return;
         }
-        $results = $this->send($nodes, self::put(guarded: false), $tombstone);
+        $results = $this->send($nodes, self::bury(guarded: false), $tombstone);
         if ($results === []) {
             throw new ClusterSessionUnavailable('no node answered: the session may not be destroyed');
         }
@@ -754,23 +751,63 @@ final class ClusterSessionHandler implements
     private static function cas(bool $guarded): string
     {
         return 'UPDATE php_session SET data = $2::bytea, hlc = $3::bigint, origin = $4::int, date_change = ' . self::CLOCK_TIME
-            . ' WHERE id = $1::varchar AND hlc = $5::bigint AND origin = $6::int AND NOT deleted'
-            . self::FENCE . ($guarded ? self::GUARD : '') . ' RETURNING id';
+            . ' WHERE id = $1::varchar AND hlc = $5::bigint AND origin = $6::int'
+            . self::fenceOn(7) . ($guarded ? self::GUARD : '') . ' RETURNING id';
     }
 
     /**
-     * $1 id, $2 data, $3 hlc, $4 origin, $5 deleted, $6 date_change or NULL, $7 fence: the settlement
-     * copy (a tombstone is final; between two live versions the greater (hlc, origin) wins)
+     * $1 id, $2 data, $3 hlc, $4 origin, $5 date_change or NULL, $6 fence: the settlement copy of a
+     * live row (between two live versions the greater (hlc, origin) wins; a tombstone is final: the
+     * node's trigger skips a live row whose id has one)
      */
     private static function put(bool $guarded): string
     {
-        return 'INSERT INTO php_session AS s (id, data, hlc, origin, deleted, date_change)'
-            . ' SELECT $1::varchar, $2::bytea, $3::bigint, $4::int, $5::boolean, COALESCE($6::timestamp, ' . self::CLOCK_TIME . ')'
-            . ' WHERE true' . self::FENCE . ($guarded ? self::GUARD : '')
+        return 'INSERT INTO php_session AS s (id, data, hlc, origin, date_change)'
+            . ' SELECT $1::varchar, $2::bytea, $3::bigint, $4::int, COALESCE($5::timestamp, ' . self::CLOCK_TIME . ')'
+            . ' WHERE true' . self::fenceOn(6) . ($guarded ? self::GUARD : '')
             . ' ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,'
-            . ' deleted = EXCLUDED.deleted, date_change = EXCLUDED.date_change'
-            . ' WHERE NOT s.deleted AND (EXCLUDED.deleted OR (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin))'
+            . ' date_change = EXCLUDED.date_change'
+            . ' WHERE (s.hlc, s.origin) < (EXCLUDED.hlc, EXCLUDED.origin)'
             . ' RETURNING id';
+    }
+
+    /**
+     * $1 id, $2 data, $3 hlc, $4 origin, $5 and $6 the version the node was seen to hold (NULL: no
+     * row, then only the insert can happen), $7 fence: the row is replaced only if the node still
+     * holds that version (bringing a node that does not decide to the deciding copy, or undoing a
+     * write that the other node, standing alone, did not take). No row returned: it changed meanwhile
+     * (or the id has a tombstone there, which the node's trigger keeps final).
+     */
+    private static function replaceIf(): string
+    {
+        return 'INSERT INTO php_session AS s (id, data, hlc, origin, date_change)'
+            . ' SELECT $1::varchar, $2::bytea, $3::bigint, $4::int, ' . self::CLOCK_TIME
+            . ' WHERE true' . self::fenceOn(7)
+            . ' ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, hlc = EXCLUDED.hlc, origin = EXCLUDED.origin,'
+            . ' date_change = EXCLUDED.date_change'
+            . ' WHERE (s.hlc, s.origin) = ($5::bigint, $6::int)'
+            . ' RETURNING id';
+    }
+
+    /**
+     * $1 id, $2 hlc, $3 origin, $4 fence: the tombstone, final (the node's trigger removes the live
+     * row, and no live row is taken for the id again); an older tombstone is raised, a newer one
+     * stays (then no row is returned)
+     */
+    private static function bury(bool $guarded): string
+    {
+        return 'INSERT INTO php_session_tombstone AS t (id, hlc, origin, deleted_at)'
+            . " SELECT \$1::varchar, \$2::bigint, \$3::int, to_timestamp((\$2::bigint >> 16) / 1000.0) AT TIME ZONE 'UTC'"
+            . ' WHERE true' . self::fenceOn(4) . ($guarded ? self::GUARD : '')
+            . ' ON CONFLICT (id) DO UPDATE SET hlc = EXCLUDED.hlc, origin = EXCLUDED.origin, deleted_at = EXCLUDED.deleted_at'
+            . ' WHERE (t.hlc, t.origin) < (EXCLUDED.hlc, EXCLUDED.origin)'
+            . ' RETURNING id';
+    }
+
+    /** The fence (FENCE) on parameter $param of a statement. */
+    private static function fenceOn(int $param): string
+    {
+        return sprintf(self::FENCE, $param);
     }
 
     /**
