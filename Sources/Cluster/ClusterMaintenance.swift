@@ -96,7 +96,8 @@ public final class ClusterMaintenance: Sendable {
                 let peerAlone = health[node.other].knownToStandAlone(maxAge: .milliseconds(600))
                 let result = try link.run(
                     .standingBeat, [.bool(peerAlone), .text(String(client.freshnessSeconds))], deadline: deadline)
-                health[node].recordStanding(standsAlone: result.bool(0, 0) ?? false, current: result.bool(0, 1) ?? false)
+                health[node].recordStanding(
+                    standsAlone: result.bool(0, "stands_alone") ?? false, current: result.bool(0, "current") ?? false)
             } catch {
                 link.close()
             }
@@ -239,8 +240,8 @@ public final class ClusterMaintenance: Sendable {
                 var done: [String] = []
                 var keys: [String: Set<String>] = [:]
                 for row in 0..<batch.rowCount {
-                    guard let seq = batch.string(row, 0), let table = batch.string(row, 1),
-                        let key = batch.string(row, 2)
+                    guard let seq = batch.string(row, "seq"), let table = batch.string(row, "table_name"),
+                        let key = batch.string(row, "row_key")
                     else { continue }
                     keys[table, default: []].insert(key)
                     done.append(seq)
@@ -356,13 +357,15 @@ public final class ClusterMaintenance: Sendable {
     {
         let row = try link.query(
             """
-            SELECT solo_since IS NOT NULL, current, NOT EXISTS (SELECT 1 FROM replication_outbox),
-                   solo_since IS NULL OR claimed_at IS NULL OR claimed_at < clock_timestamp() - make_interval(secs => $1::int)
+            SELECT solo_since IS NOT NULL AS stands_alone, current,
+                   NOT EXISTS (SELECT 1 FROM replication_outbox) AS outbox_empty,
+                   solo_since IS NULL OR claimed_at IS NULL
+                       OR claimed_at < clock_timestamp() - make_interval(secs => $1::int) AS settled
             FROM node_standing
             """, [.int(Self.quietStandingSeconds)], deadline: deadline)
         return Standing(
-            standsAlone: row.bool(0, 0) ?? false, current: row.bool(0, 1) ?? false, outboxEmpty: row.bool(0, 2) ?? false,
-            settled: row.bool(0, 3) ?? false)
+            standsAlone: row.bool(0, "stands_alone") ?? false, current: row.bool(0, "current") ?? false,
+            outboxEmpty: row.bool(0, "outbox_empty") ?? false, settled: row.bool(0, "settled") ?? false)
     }
 
     /// With both nodes answering: confirms a node as current once the other holds nothing it
@@ -409,11 +412,12 @@ public final class ClusterMaintenance: Sendable {
             do {
                 let result = try link.query(
                     """
-                    SELECT count(*), COALESCE(extract(epoch FROM (now() AT TIME ZONE 'UTC') - min(queued_at))::bigint, 0)
+                    SELECT count(*) AS length,
+                           COALESCE(extract(epoch FROM (now() AT TIME ZONE 'UTC') - min(queued_at))::bigint, 0) AS oldest_age
                     FROM replication_outbox
                     """, deadline: ContinuousClock.now + configuration.queryTimeout)
-                lengths[node] = Int(result.int64(0, 0) ?? 0)
-                ages[node] = Int(result.int64(0, 1) ?? 0)
+                lengths[node] = Int(result.int64(0, "length") ?? 0)
+                ages[node] = Int(result.int64(0, "oldest_age") ?? 0)
             } catch {
                 link.failed(error)
             }

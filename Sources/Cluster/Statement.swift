@@ -160,7 +160,7 @@ enum Statement: String, CaseIterable, Sendable {
                     current = current AND NOT $1::boolean AND clock_timestamp() - seen_at < make_interval(secs => $2::float8)
                         AND seen_start IS NOT DISTINCT FROM pg_postmaster_start_time(),
                     seen_at = clock_timestamp(), seen_start = pg_postmaster_start_time()
-                RETURNING solo_since IS NOT NULL, current
+                RETURNING solo_since IS NOT NULL AS stands_alone, current
                 """
         case .standingClaim:
             // $1 freshness seconds. The node begins (or goes on) standing alone when it already does,
