@@ -1,3 +1,5 @@
+import WebCore
+
 /// One value of PHP's `serialize()` format, as a PHP session holds it.
 ///
 /// Strings are byte strings: PHP strings may hold NUL and need not be UTF-8. Whatever the responder does

@@ -91,14 +91,7 @@ extension Application {
     }
 
     /// A short, stable, non-reversible tag of a session id for the log.
-    static func hash(of id: String) -> String {
-        var value: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in id.utf8 {
-            value ^= UInt64(byte)
-            value &*= 0x100_0000_01b3
-        }
-        return String(value >> 16, radix: 16)
-    }
+    static func hash(of id: String) -> String { String(StableHash.fnv1a(id) >> 16, radix: 16) }
 
     /// `Set-Cookie` for a session id.
     func sessionCookie(_ id: String, _ request: HTTPRequest) -> String {

@@ -7,7 +7,7 @@ enum ItemInput {
 
     /// The trimmed name, 1 to 200 code points, or 422.
     static func name(_ raw: String) throws(HTTPError) -> String {
-        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = trimmingWhiteSpace(raw)
         let length = trimmed.unicodeScalars.count
         guard length >= 1 else { throw HTTPError(422, "The name must not be empty.") }
         guard length <= maxNameLength else { throw HTTPError(422, "The name must be at most 200 characters.") }
@@ -37,16 +37,12 @@ enum ItemInput {
         guard let value = Int64(raw), value > 0 else { throw HTTPError(404, "No such item.") }
         return value
     }
-}
 
-extension String {
-    /// The string without leading and trailing white space (Unicode's definition).
-    func trimmingCharacters(in set: WhitespaceSet) -> String {
-        var scalars = unicodeScalars[...]
+    /// `text` without leading and trailing code points of Unicode's White_Space property.
+    static func trimmingWhiteSpace(_ text: String) -> String {
+        var scalars = text.unicodeScalars[...]
         while let first = scalars.first, first.properties.isWhitespace { scalars = scalars.dropFirst() }
         while let last = scalars.last, last.properties.isWhitespace { scalars = scalars.dropLast() }
         return String(String.UnicodeScalarView(scalars))
     }
-
-    enum WhitespaceSet { case whitespacesAndNewlines }
 }

@@ -109,7 +109,7 @@ public struct Pages: Sendable {
             fatalError("page templates do not parse: \(error)")  // a build-time constant; tests render every page
         }
         self.library = library
-        stylesheetTag = "\"" + String(PageTemplates.stylesheet.hashValueStable, radix: 16) + "\""
+        stylesheetTag = "\"" + String(StableHash.fnv1a(PageTemplates.stylesheet), radix: 16) + "\""
     }
 
     /// Headers every page carries. `img-src` allows `data:` for the icon, which is inline so that
@@ -288,18 +288,6 @@ final class ManageContext {
             id: String(item.id), name: item.name, excerpt: Pages.excerpt(item.content),
             hasContent: !item.content.isEmpty, updatedAt: item.updatedAt,
             updatedText: Pages.readableTime(item.updatedAt))
-    }
-}
-
-extension String {
-    /// FNV-1a of the UTF-8 bytes: stable across runs, unlike `hashValue`.
-    var hashValueStable: UInt64 {
-        var value: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in utf8 {
-            value ^= UInt64(byte)
-            value &*= 0x100_0000_01b3
-        }
-        return value
     }
 }
 

@@ -17,7 +17,10 @@ enum SessionCodec {
         case .double(let value)? where value.isFinite && abs(value) < 9e18: return Int64(value)
         case .bool(true)?: return 1
         case .string(let bytes)?:
-            let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            // PHP 8 allows leading and trailing " \t\n\r\v\f" around a numeric string.
+            let blank: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C]
+            let trimmed = bytes.drop(while: blank.contains).reversed().drop(while: blank.contains).reversed()
+            let text = String(decoding: Array(trimmed), as: UTF8.self)
             if let value = Int64(text) { return value }
             if let value = Double(text), value.isFinite, abs(value) < 9e18 { return Int64(value) }
             return 0

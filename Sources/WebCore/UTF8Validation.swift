@@ -12,4 +12,9 @@ public enum UTF8Validation {
             }
         }
     }
+
+    /// The text of `bytes` when they are well-formed UTF-8, otherwise nil.
+    public static func string(from bytes: [UInt8]) -> String? {
+        isValid(bytes) ? String(decoding: bytes, as: UTF8.self) : nil
+    }
 }
