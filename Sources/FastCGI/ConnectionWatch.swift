@@ -79,14 +79,14 @@ final class ConnectionWatch: Sendable {
     func keep(_ connection: Int32) {
         kept.withLock { kept in
             // Known to the epoll set since its first request: re-arm it; new to it: add it.
-            guard kept != nil, kept!.count < maxKept,
+            guard let count = kept?.count, count < maxKept,
                 cepoll_watch(epoll, 0, connection, 1) == 0
                     || (errno == ENOENT && cepoll_watch(epoll, 1, connection, 1) == 0)
             else {
                 close(connection)
                 return
             }
-            kept!.insert(connection)
+            kept?.insert(connection)
         }
     }
 

@@ -187,6 +187,15 @@ public final class PostgresConnection {
         }
     }
 
+    /// A copy of `bytes` that outlives the array, for libpq to read (at least one byte long).
+    private static func copy(_ bytes: [UInt8]) -> UnsafeMutableRawPointer {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+        bytes.withUnsafeBytes { source in
+            if let base = source.baseAddress { buffer.copyMemory(from: base, byteCount: bytes.count) }
+        }
+        return buffer
+    }
+
     private func withParameters<R>(
         _ parameters: [PostgresValue],
         _ body: (Int32, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
@@ -202,20 +211,18 @@ public final class PostgresConnection {
                 lengths.append(0)
                 formats.append(0)
             case .text(let text):
-                storage.append(UnsafeMutableRawPointer(strdup(text)))
+                // NUL-terminated, as libpq reads text parameters.
+                let utf8 = Array(text.utf8) + [0]
+                storage.append(Self.copy(utf8))
                 lengths.append(0)
                 formats.append(0)
             case .bytes(let bytes):
-                let buffer = malloc(max(bytes.count, 1))!
-                bytes.withUnsafeBytes { source in
-                    if let base = source.baseAddress { buffer.copyMemory(from: base, byteCount: bytes.count) }
-                }
-                storage.append(buffer)
+                storage.append(Self.copy(bytes))
                 lengths.append(Int32(bytes.count))
                 formats.append(1)
             }
         }
-        defer { storage.forEach { free($0) } }
+        defer { storage.forEach { $0?.deallocate() } }
         let values: [UnsafePointer<CChar>?] = storage.map {
             $0.map { UnsafePointer($0.assumingMemoryBound(to: CChar.self)) }
         }

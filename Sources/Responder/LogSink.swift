@@ -75,9 +75,10 @@ public final class LogSink: Sendable {
                 return batch
             }
             batch.withUnsafeBytes { bytes in
+                guard let base = bytes.baseAddress else { return }
                 var offset = 0
                 while offset < bytes.count {
-                    let wrote = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    let wrote = Glibc.write(descriptor, base + offset, bytes.count - offset)
                     if wrote < 0 && errno == EINTR { continue }
                     if wrote <= 0 { return }  // a full disk or a closed stderr: the lines are dropped
                     offset += wrote
