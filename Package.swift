@@ -3,14 +3,12 @@ import PackageDescription
 
 let package = Package(
     name: "session-cluster",
-    platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "responder", targets: ["responder"])
+        .executable(name: "responder", targets: ["ResponderMain"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
     ],
@@ -39,13 +37,13 @@ let package = Package(
             name: "Responder",
             dependencies: [
                 "WebCore", "PHPSession", "Cluster", "Postgres", .product(name: "Logging", package: "swift-log"),
-                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        /// The `responder` command: arguments, start-up, signals.
         .executableTarget(
-            name: "responder",
+            name: "ResponderMain",
             dependencies: [
                 "Responder", "FastCGI", "Cluster", "WebCore",
                 .product(name: "Logging", package: "swift-log"),

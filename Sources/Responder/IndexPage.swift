@@ -2,7 +2,7 @@
 ///
 /// The index page is `GET /`, the hot path: rendered by swift-mustache it cost 0.5 ms of CPU per
 /// request (the lookups by name through `Any` and protocol casts), 40 % of the pools' CPU. The
-/// manage and error pages keep their Mustache templates (`PageTemplates`) inside this layout.
+/// manage and error pages (`ManagePage`, `ErrorPage`) share this layout.
 enum PageLayout {
     enum Section { case index, manage, other }
 
