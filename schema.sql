@@ -57,7 +57,7 @@ ALTER TABLE items ADD COLUMN IF NOT EXISTS deleted boolean NOT NULL DEFAULT fals
 DROP INDEX IF EXISTS items_live_id_idx;
 DROP INDEX IF EXISTS items_tombstone_idx;
 
--- Tombstones (docs/PROTOCOL.md, "Deletes"). `php_session` and `items` hold live rows only, so
+-- Tombstones (docs/PROTOCOL.md, "Rows and versions"). `php_session` and `items` hold live rows only, so
 -- that a reader that knows only their own columns sees exactly the live data; what replication
 -- must remember of a delete (key, clock, writer, and when) lives here until TOMBSTONE_TTL.
 -- A tombstone is final: no live row is ever taken for its key.

@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// libfcgi's own loop blocks its worker in `read()` on a kept connection until the next request
 /// comes, so a front end keeping as many connections as a pool has threads pins every thread
-/// (the contract's "Front-end traps"): health checks, nginx and lighttpd then wait forever. Here
+/// (docs/ARCHITECTURE.md, "Kept connections"): health checks, nginx and lighttpd then wait forever. Here
 /// a kept connection between requests is only an entry in this set.
 ///
 /// Every entry is one-shot: an event goes to exactly one waiting worker and the entry stays

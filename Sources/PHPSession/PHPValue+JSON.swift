@@ -1,7 +1,7 @@
 import WebCore
 
 extension PHPValue {
-    /// The value as the contract's JSON view shows it.
+    /// The value as the API's JSON view shows it (docs/API.md, "`GET /session`").
     ///
     /// - an array whose keys are exactly 0…n−1 in order (the empty array too) is a JSON array, any other
     ///   array an object with int keys written in decimal (a key given twice shows its last value at its

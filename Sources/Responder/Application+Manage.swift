@@ -122,7 +122,7 @@ extension Application {
     }
 }
 
-/// An item's name and content checked as the contract says, every refusal kept with its message.
+/// An item's name and content checked as docs/API.md ("Items") says, every refusal kept with its message.
 struct CheckedItemFields {
     let rawName: String?
     let rawContent: String?

@@ -3,9 +3,9 @@ import Foundation
 import WebCore
 
 extension Application {
-    /// A node's state as the contract names it: a node catching up serves, so it is `up`.
-    static func contractState(_ state: NodeHealth.State) -> String { contractState(up: state != .down) }
-    static func contractState(up: Bool) -> String { up ? "up" : "down" }
+    /// A node's state as the API names it (docs/API.md, "`GET /health`"): a node catching up serves, so it is `up`.
+    static func apiState(_ state: NodeHealth.State) -> String { apiState(up: state != .down) }
+    static func apiState(up: Bool) -> String { up ? "up" : "down" }
 
     /// `GET /health`: 200 while at least one node serves, else 503. Never touches a database:
     /// the state comes from the circuit breakers, which the maintenance thread keeps fresh.
@@ -53,7 +53,7 @@ extension Application {
         let bUp = index & 2 != 0
         let up = aUp || bUp
         let nodes = JSONValue.object([
-            (NodeName.a.rawValue, .string(contractState(up: aUp))), (NodeName.b.rawValue, .string(contractState(up: bUp))),
+            (NodeName.a.rawValue, .string(apiState(up: aUp))), (NodeName.b.rawValue, .string(apiState(up: bUp))),
         ])
         var response = HTTPResponse.json(
             .object([("status", .string(up ? "ok" : "down")), ("nodes", nodes)]), status: up ? 200 : 503)
@@ -95,7 +95,7 @@ extension Application {
         let sessionPools = ServedByPools.recording(pool, in: seenBefore)
         let nodes = NodeName.allCases.map { name in
             let health = services.health[name]
-            let state = Self.contractState(health.state)
+            let state = Self.apiState(health.state)
             return IndexView.Node(
                 name: name.rawValue.uppercased(), state: state,
                 latency: Self.decimal(health.latencyMilliseconds, places: 1), isUp: state == "up")
@@ -172,7 +172,7 @@ struct StatusFigures {
                 return (
                     name.rawValue,
                     .object([
-                        ("state", .string(Application.contractState(health.state))),
+                        ("state", .string(Application.apiState(health.state))),
                         ("detail", .string(health.state.rawValue)),
                         ("latency_ms", .double((health.latencyMilliseconds * 1000).rounded() / 1000)),
                         ("failures", .int(Int64(health.failureCount))),

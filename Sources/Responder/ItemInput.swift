@@ -1,6 +1,6 @@
 import WebCore
 
-/// Validation of item fields as the contract states them.
+/// Validation of item fields as docs/API.md ("Items") states them.
 enum ItemInput {
     static let maxNameLength = 200
     static let maxContentLength = 10_000

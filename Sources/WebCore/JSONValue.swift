@@ -1,7 +1,7 @@
 /// A JSON value whose objects keep their members in order.
 ///
 /// Foundation's `JSONSerialization` forgets member order and accepts things the
-/// contract refuses (lone surrogates, duplicate keys, unbounded depth), so the
+/// API refuses (lone surrogates, duplicate keys, unbounded depth; docs/SECURITY.md), so the
 /// responder parses and writes JSON itself.
 public enum JSONValue: Sendable, Equatable {
     case null

@@ -243,7 +243,7 @@ import WebCore
     }
 
     @Test func acceptNamingBothStillGivesJSON() throws {
-        // CONTRACT.md: "GET /manage is HTML unless Accept names application/json".
+        // docs/API.md: "GET /manage is HTML unless Accept names application/json".
         let harness = try Harness()
         let response = harness.send("GET", "/manage", headers: ["accept": "text/html, application/json"])
         let contentType = response.header("Content-Type")

@@ -22,7 +22,7 @@ import Testing
         }
     }
 
-    @Test func defaultsFollowTheContract() throws {
+    @Test func defaultsAreTheDocumentedOnes() throws {
         let configuration = try ResponderConfiguration(environment: baseEnvironment)
         #expect(configuration.nodeA.host == "127.0.0.1")
         #expect(configuration.nodeA.port == 5432)

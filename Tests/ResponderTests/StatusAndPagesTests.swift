@@ -3,7 +3,7 @@ import Testing
 import WebCore
 
 @Suite struct StatusAndPagesTests {
-    @Test func statusHasEveryKeyTheContractLists() throws {
+    @Test func statusHasEveryKeyTheAPIDocumentLists() throws {
         let harness = try Harness(poolFigures: { PoolFigures(accepted: 7, active: 1, maxActive: 3, workers: 4) })
         let response = harness.send("GET", "/status")
         #expect(response.status == 200)

@@ -2,8 +2,8 @@
 // Writes the golden fixtures of PHPSessionTests with PHP's own session encoder.
 // Run from anywhere with PHP 8.2 CLI:  php make-fixtures.php
 // Every *.txt is the raw session data PHP writes (session.serialize_handler=php,
-// serialize_precision=-1); a *.json next to it is the expected JSON view of the
-// contract, for sessions that hold no objects.
+// serialize_precision=-1); a *.json next to it is the expected JSON view of
+// docs/API.md, for sessions that hold no objects.
 
 declare(strict_types=1);
 error_reporting(E_ALL & ~E_DEPRECATED);
@@ -44,7 +44,7 @@ function roundTrip(MemoryHandler $handler, string $stored, callable $change): st
     return $handler->written;
 }
 
-/** The contract's JSON view of a PHP value without objects. */
+/** The API's JSON view of a PHP value without objects. */
 function jsonView(mixed $v): mixed
 {
     if (is_array($v)) {
