@@ -77,21 +77,18 @@ CREATE TABLE IF NOT EXISTS items_tombstone (
 CREATE INDEX IF NOT EXISTS items_tombstone_deleted_at_idx ON items_tombstone (deleted_at);
 
 -- The triggers keep a live row and a tombstone of the same key from ever standing together,
--- whatever the order in which concurrent writers commit. Both sides take the same per-key lock
--- (a transaction-level advisory lock) before they look at the other table, and each query of a
--- PL/pgSQL function reads a fresh snapshot, so the second writer always sees the first:
---   * inserting a live row: refused (skipped) when the key has a tombstone;
---   * inserting or raising a tombstone: removes the live row.
+-- whatever order concurrent writers commit in, without a lock per row that a bulk import would
+-- run out of. Of two writers of one key, the unique index makes the second wait for the first:
+--   * a tombstone removes the live row through an upsert of the key (`deleted = true`, a marker
+--     the next trigger removes at once): the upsert waits for any live insert of the key in
+--     flight and then sees it committed;
+--   * a live row inserted after a tombstone is refused before it is written when the tombstone
+--     is already visible, else removed right after its statement (an AFTER trigger reads a
+--     fresh snapshot: by then a tombstone writer it waited for has committed).
 -- A writer of the previous layout that marks a row `deleted` has it turned into a tombstone.
-CREATE OR REPLACE FUNCTION cluster_key_lock(table_name text, key text) RETURNS void
-LANGUAGE sql VOLATILE AS $$
-    SELECT pg_advisory_xact_lock(hashtext(table_name), hashtext(key))
-$$;
-
 CREATE OR REPLACE FUNCTION php_session_refuse_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM cluster_key_lock('php_session', NEW.id);
-    IF EXISTS (SELECT 1 FROM php_session_tombstone WHERE id = NEW.id) THEN
+    IF NOT NEW.deleted AND EXISTS (SELECT 1 FROM php_session_tombstone WHERE id = NEW.id) THEN
         RETURN NULL;
     END IF;
     RETURN NEW;
@@ -99,9 +96,20 @@ END $$;
 CREATE OR REPLACE TRIGGER php_session_refuse_deleted BEFORE INSERT ON php_session
     FOR EACH ROW EXECUTE FUNCTION php_session_refuse_deleted();
 
+CREATE OR REPLACE FUNCTION php_session_drop_if_buried() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM php_session_tombstone WHERE id = NEW.id) THEN
+        DELETE FROM php_session WHERE id = NEW.id;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER php_session_drop_if_buried AFTER INSERT ON php_session
+    FOR EACH ROW WHEN (NOT NEW.deleted) EXECUTE FUNCTION php_session_drop_if_buried();
+
 CREATE OR REPLACE FUNCTION php_session_remove_live() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM cluster_key_lock('php_session', NEW.id);
+    INSERT INTO php_session AS l (id, hlc, origin, deleted) VALUES (NEW.id, NEW.hlc, NEW.origin, true)
+    ON CONFLICT (id) DO UPDATE SET deleted = true WHERE NOT l.deleted;
     DELETE FROM php_session WHERE id = NEW.id;
     RETURN NULL;
 END $$;
@@ -122,8 +130,7 @@ CREATE OR REPLACE TRIGGER php_session_previous_layout_delete AFTER INSERT OR UPD
 
 CREATE OR REPLACE FUNCTION items_refuse_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM cluster_key_lock('items', NEW.id::text);
-    IF EXISTS (SELECT 1 FROM items_tombstone WHERE id = NEW.id) THEN
+    IF NOT NEW.deleted AND EXISTS (SELECT 1 FROM items_tombstone WHERE id = NEW.id) THEN
         RETURN NULL;
     END IF;
     RETURN NEW;
@@ -131,9 +138,20 @@ END $$;
 CREATE OR REPLACE TRIGGER items_refuse_deleted BEFORE INSERT ON items
     FOR EACH ROW EXECUTE FUNCTION items_refuse_deleted();
 
+CREATE OR REPLACE FUNCTION items_drop_if_buried() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM items_tombstone WHERE id = NEW.id) THEN
+        DELETE FROM items WHERE id = NEW.id;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER items_drop_if_buried AFTER INSERT ON items
+    FOR EACH ROW WHEN (NOT NEW.deleted) EXECUTE FUNCTION items_drop_if_buried();
+
 CREATE OR REPLACE FUNCTION items_remove_live() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM cluster_key_lock('items', NEW.id::text);
+    INSERT INTO items AS l (id, name, hlc, origin, deleted) VALUES (NEW.id, '', NEW.hlc, NEW.origin, true)
+    ON CONFLICT (id) DO UPDATE SET deleted = true WHERE NOT l.deleted;
     DELETE FROM items WHERE id = NEW.id;
     RETURN NULL;
 END $$;
@@ -151,6 +169,8 @@ BEGIN
 END $$;
 CREATE OR REPLACE TRIGGER items_previous_layout_delete AFTER INSERT OR UPDATE ON items
     FOR EACH ROW WHEN (NEW.deleted) EXECUTE FUNCTION items_previous_layout_delete();
+
+DROP FUNCTION IF EXISTS cluster_key_lock(text, text);
 
 -- Upgrade from the previous layout: its tombstones (rows marked `deleted`) move out of the live
 -- tables, in batches that commit on their own (each moved row takes a key lock until commit).

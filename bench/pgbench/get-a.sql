@@ -7,4 +7,4 @@
 UPDATE bench_pgbench_session
    SET data = convert_to('visits|i:2;bench|s:10:"wrkconn1x1z";', 'UTF8'), hlc = :new_hlc, origin = 7,
        date_change = (to_timestamp((:new_hlc::bigint >> 16) / 1000.0) AT TIME ZONE 'UTC')
- WHERE id = :client_id::text AND hlc = :seen_hlc AND origin = 7 AND NOT deleted RETURNING hlc AS seen_hlc \gset
+ WHERE id = :client_id::text AND hlc = :seen_hlc AND origin = 7 RETURNING hlc AS seen_hlc \gset
