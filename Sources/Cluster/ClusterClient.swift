@@ -199,7 +199,8 @@ public final class ClusterClient {
                 .outboxAdd, [.text(table), .text(key)], deadline: .now + configuration.queryTimeout)
         } catch {
             fail(link(node), error)
-            logger.warning(
+            // The caller gets `.indeterminate` (HTTP 504) and logs it; here it is detail.
+            logger.debug(
                 "a write reached one node only and could not be queued for the other",
                 metadata: ["db.node": "\(node.rawValue)", "db.table": "\(table)"])
             throw ClusterError(.indeterminate, detail: "written on node \(node.rawValue) only, not queued")

@@ -58,13 +58,13 @@ extension ClusterMaintenance {
             }
             if scope == .full || copied > 0 { recordRepair(rows: copied) }
             if copied > 0 {
-                logger.notice("anti-entropy copied rows that differed between the nodes", metadata: ["rows": "\(copied)"])
+                logger.debug("anti-entropy copied rows that differed between the nodes", metadata: ["db.rows": "\(copied)"])
             }
             return copied
         } catch {
             a.close()
             b.close()
-            logger.warning("anti-entropy pass interrupted", metadata: ["db.error": "\(String(reflecting: error))"])
+            logger.debug("anti-entropy pass interrupted", metadata: ["db.error": "\(String(reflecting: error))"])
             return nil
         }
     }

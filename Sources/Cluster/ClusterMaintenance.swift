@@ -175,10 +175,10 @@ public final class ClusterMaintenance: Sendable {
                 $0.gcDeletedRows += removed
                 $0.lastGCAt = Date()
             }
-            if removed > 0 { logger.info("garbage collected", metadata: ["rows": "\(removed)"]) }
+            if removed > 0 { logger.debug("garbage collected", metadata: ["db.rows": "\(removed)"]) }
         } catch {
             lockLink.close()
-            logger.warning("garbage collection interrupted", metadata: ["db.error": "\(error.debugDescription)"])
+            logger.debug("garbage collection interrupted", metadata: ["db.error": "\(error.debugDescription)"])
         }
     }
 
@@ -208,7 +208,7 @@ public final class ClusterMaintenance: Sendable {
             let deadline = ContinuousClock.now + configuration.queryTimeout
             _ = try link.query("SELECT 1", deadline: deadline)
             health[node].set(.catchingUp)
-            logger.notice("node answers again; catching up", metadata: ["db.node": "\(node.rawValue)"])
+            logger.debug("node answers again; catching up", metadata: ["db.node": "\(node.rawValue)"])
         } catch {
             link.close()
         }
@@ -260,23 +260,23 @@ public final class ClusterMaintenance: Sendable {
                     $0.replayedRows += total
                     $0.lastReplayAt = Date()
                 }
-                logger.info(
+                logger.debug(
                     "replayed outbox", metadata: ["db.from": "\(source.rawValue)", "db.to": "\(target.rawValue)",
-                    "rows": "\(total)"])
+                    "db.rows": "\(total)"])
             }
             if health[target].state == .catchingUp {
                 let pending = try sourceLink.query(
                     "SELECT EXISTS (SELECT 1 FROM replication_outbox)", deadline: deadline)
                 if pending.bool(0, 0) == false, health[target].standing.current {
                     health[target].set(.up)
-                    logger.notice("node caught up", metadata: ["db.node": "\(target.rawValue)"])
+                    logger.debug("node caught up", metadata: ["db.node": "\(target.rawValue)"])
                 }
             }
         } catch {
             // Whichever side failed is marked down by its own next call; drop both connections.
             sourceLink.close()
             targetLink.close()
-            logger.warning("replay interrupted", metadata: ["db.error": "\(error.debugDescription)"])
+            logger.debug("replay interrupted", metadata: ["db.error": "\(error.debugDescription)"])
         }
     }
 
@@ -388,18 +388,18 @@ public final class ClusterMaintenance: Sendable {
                 if theirs.standsAlone {
                     guard try endStanding(peerLink, deadline: deadline) else { continue }
                     health[peer].recordStanding(standsAlone: false, current: true)
-                    logger.notice("node no longer stands alone", metadata: ["db.node": "\(peer.rawValue)"])
+                    logger.debug("node no longer stands alone", metadata: ["db.node": "\(peer.rawValue)"])
                 }
                 _ = try targetLink.query(
                     """
                     UPDATE node_standing SET current = true, seen_at = clock_timestamp(),
                         seen_start = pg_postmaster_start_time()
                     """, deadline: deadline)
-                logger.notice("node confirmed to hold every acknowledged write", metadata: ["db.node": "\(target.rawValue)"])
+                logger.debug("node confirmed to hold every acknowledged write", metadata: ["db.node": "\(target.rawValue)"])
             } catch {
                 targetLink.close()
                 peerLink.close()
-                logger.info("standing confirmation interrupted", metadata: ["db.error": "\(error.debugDescription)"])
+                logger.debug("standing confirmation interrupted", metadata: ["db.error": "\(error.debugDescription)"])
             }
         }
     }

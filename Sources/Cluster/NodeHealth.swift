@@ -25,6 +25,8 @@ public final class NodeHealth: Sendable {
 
     public let name: NodeName
     private let guarded = Mutex(Guarded())
+    /// Told of every change of state, outside the lock (`ClusterHealth.onTransition`).
+    private let observer = Mutex<(@Sendable (NodeTransition) -> Void)?>(nil)
 
     public init(name: NodeName) { self.name = name }
 
@@ -69,28 +71,48 @@ public final class NodeHealth: Sendable {
         }
     }
 
-    /// Marks the node down; returns true when it was not down before (so the caller logs once).
+    /// Marks the node down; returns true when it was not down before.
     @discardableResult
     public func recordFailure(_ detail: String) -> Bool {
-        guarded.withLock { value in
+        let previous = guarded.withLock { value in
             value.failures += 1
             value.lastError = detail
-            let wasDown = value.state == .down
-            if !wasDown { value.generation += 1 }
+            let previous = value.state
+            if previous != .down { value.generation += 1 }
             value.state = .down
-            return !wasDown
+            return previous
         }
+        guard previous != .down else { return false }
+        report(NodeTransition(node: name, from: previous, to: .down, detail: detail))
+        return true
     }
 
     /// Moves the node to a new state; returns the previous one.
     @discardableResult
     public func set(_ state: State) -> State {
-        guarded.withLock { value in
+        let previous = guarded.withLock { value in
             let previous = value.state
             value.state = state
             return previous
         }
+        if previous != state { report(NodeTransition(node: name, from: previous, to: state, detail: "")) }
+        return previous
     }
+
+    func observe(_ handler: @escaping @Sendable (NodeTransition) -> Void) { observer.withLock { $0 = handler } }
+
+    private func report(_ transition: NodeTransition) {
+        if let handler = observer.withLock({ $0 }) { handler(transition) }
+    }
+}
+
+/// A node's change of state as this process sees it.
+public struct NodeTransition: Sendable {
+    public let node: NodeName
+    public let from: NodeHealth.State
+    public let to: NodeHealth.State
+    /// Why the node went down (the error), or empty.
+    public let detail: String
 }
 
 /// The health of both nodes as one shared value.
@@ -101,6 +123,14 @@ public final class ClusterHealth: Sendable {
     public init() {}
 
     public subscript(name: NodeName) -> NodeHealth { name == .a ? a : b }
+
+    /// Calls `handler` on every change of a node's state (down, catching up, up). This module
+    /// logs only at `debug` (swift-log's guidance for libraries): the application decides how
+    /// loudly a node's fall and return are reported.
+    public func onTransition(_ handler: @escaping @Sendable (NodeTransition) -> Void) {
+        a.observe(handler)
+        b.observe(handler)
+    }
 
     /// The node asked first (locks of background passes, reads of one node): A while it is fully up, else B, else A.
     public var preferred: NodeName {

@@ -76,16 +76,16 @@ final class NodeLink {
         try open(deadline: deadline).query(sql, values, deadline: deadline)
     }
 
-    /// Handles a failure: a broken connection marks the node down (logged once); an SQL error does not.
+    /// Handles a failure: a broken connection marks the node down (the application hears of it
+    /// through `ClusterHealth.onTransition`); an SQL error does not. The error also reaches the
+    /// caller, so it is logged at `debug` only.
     func failed(_ error: PostgresError) {
         if error.breaksConnection || error.code == .timedOut {
             connection = nil
-            if health.recordFailure(error.debugDescription) {
-                logger.error(
-                    "node marked down", metadata: ["db.node": "\(name.rawValue)", "db.error": "\(error.debugDescription)"])
-            }
+            health.recordFailure(error.debugDescription)
+            logger.debug("connection failed", metadata: ["db.node": "\(name.rawValue)", "db.error": "\(error.debugDescription)"])
         } else {
-            logger.error("statement failed", metadata: ["db.node": "\(name.rawValue)", "db.error": "\(error.debugDescription)"])
+            logger.debug("statement failed", metadata: ["db.node": "\(name.rawValue)", "db.error": "\(error.debugDescription)"])
         }
     }
 

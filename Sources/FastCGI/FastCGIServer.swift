@@ -161,7 +161,8 @@ public final class FastCGIServer: Sendable {
         let raw = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
         defer { raw.deallocate() }
         guard FCGX_InitRequest(raw, libfcgiSocket, 0) == 0 else {
-            logger.error("FCGX_InitRequest failed", metadata: ["worker": "\(index)"])
+            // The one error this module logs: the worker cannot start, and nothing else would tell.
+            logger.error("FCGX_InitRequest failed", metadata: ["fastcgi.worker": "\(index)"])
             return
         }
         defer { handler.shutdown() }
@@ -202,7 +203,7 @@ public final class FastCGIServer: Sendable {
         guard parameters.hasRequestMethod else {
             // A request its front end aborted before sending any parameter (HAProxy does so
             // with a path it cannot encode): nothing to serve, and never a default `GET /`.
-            logger.info("refused a request without CGI parameters", metadata: ["worker": "\(worker)"])
+            logger.debug("refused a request without CGI parameters", metadata: ["fastcgi.worker": "\(worker)"])
             request.write(Self.noParameters, includeBody: true)
             return
         }

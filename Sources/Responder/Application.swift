@@ -44,10 +44,10 @@ public final class Application {
             response = errorResponse(httpError(for: error), for: request)
             if error.code == .timedOut { services.metrics.terminatedRequest() }
             if error.code != .notFound {
-                logger.warning("request failed in the cluster", metadata: ["error": "\(error)"])
+                logger.warning("request failed in the cluster", metadata: ["request.error": "\(error)"])
             }
         } catch {
-            logger.error("unexpected failure", metadata: ["error": "\(String(reflecting: error))"])
+            logger.error("unexpected failure", metadata: ["request.error": "\(String(reflecting: error))"])
             response = errorResponse(HTTPError(500, "Something went wrong on our side."), for: request)
         }
         addServedBy(to: &response)

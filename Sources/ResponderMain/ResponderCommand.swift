@@ -86,6 +86,18 @@ struct ResponderCommand: ParsableCommand {
             sessionLifetime: settings.sessionLifetime, tombstoneTTL: settings.tombstoneTTL,
             writerID: Int32.random(in: 1...Int32.max))
         let health = ClusterHealth()
+        // A node's fall and return are the operator's business: logged here, once per change.
+        health.onTransition { [logger] change in
+            var metadata: Logger.Metadata = [
+                "db.node": "\(change.node.rawValue)", "db.from": "\(change.from.rawValue)", "db.to": "\(change.to.rawValue)",
+            ]
+            if !change.detail.isEmpty { metadata["db.error"] = "\(change.detail)" }
+            switch change.to {
+            case .down: logger.warning("node down", metadata: metadata)
+            case .catchingUp: logger.notice("node answers again; catching up", metadata: metadata)
+            case .up: logger.notice("node up", metadata: metadata)
+            }
+        }
         let clock = HybridLogicalClock()
         let maintenance = ClusterMaintenance(configuration: cluster, health: health, clock: clock, logger: logger)
         let server = FastCGIServer(
@@ -130,15 +142,15 @@ struct ResponderCommand: ParsableCommand {
         }
         logger.notice(
             "responder started",
-            metadata: ["pool": "\(servedBy)", "workers": "\(settings.workers)", "listen": "\(address)"])
+            metadata: ["responder.pool": "\(servedBy)", "responder.workers": "\(settings.workers)", "responder.listen": "\(address)"])
 
         var received: Int32 = 0
         sigwait(&stopSignals, &received)
-        logger.notice("stopping: finishing requests in flight", metadata: ["signal": "\(received)"])
+        logger.notice("stopping: finishing requests in flight", metadata: ["process.signal": "\(received)"])
         let finished = server.stop(timeout: .seconds(settings.requestTerminateTimeout))
         maintenance.stop()
         registrar.registerServer(name: servedBy, host: host, port: port, active: false)
-        logger.notice("stopped", metadata: ["clean": "\(finished)"])
+        logger.notice("stopped", metadata: ["process.clean_stop": "\(finished)"])
     }
 
     /// Prints one line to standard error and exits 1.
