@@ -37,9 +37,11 @@ the background, inject a fault meanwhile, and then run `ledger.py verify`.
 
     Polls both nodes (at most --wait seconds, default 15) until they hold the
     same rows for every ledger entry, the same full `items` and `php_session`
-    tables and empty outboxes; then checks every ledger entry on BOTH nodes:
-    acknowledged creates/updates present with their last acknowledged value,
-    acknowledged deletes not live (tombstones), session keys present in
+    tables (with their tombstones) and empty outboxes; then checks every ledger
+    entry on BOTH nodes: acknowledged creates/updates present with their last
+    acknowledged value, acknowledged deletes not live but tombstones (a key of
+    items_tombstone; in the previous layout a row marked `deleted`), no key
+    live and tombstoned at once, session keys present in
     `php_session.data`, `visits|i:N;` equal to the 2xx `GET /` count of the
     cookie, item ids unique, no item carrying a run's name that no
     acknowledged create made (a create applied twice, or a refused create
@@ -691,7 +693,8 @@ def sql_list(values, quote):
     return "ARRAY[%s]::bigint[]" % ",".join(str(int(v)) for v in values) if values else "ARRAY[]::bigint[]"
 
 
-# Per table: the SQL table, a row as text (every replicated column), a short row digest.
+# Per table: the SQL table, a row as text (every replicated column), a short row digest. The
+# columns are those of rows(): `deleted` there says whether the row is a tombstone.
 TABLES = {
     "items": ("items", False, "concat_ws('|', id, hlc, origin, deleted, name, content)",
               "concat_ws('|', hlc, origin, deleted, left(name, 40), md5(name || content))"),
@@ -699,20 +702,69 @@ TABLES = {
                  "concat_ws('|', hlc, origin, deleted, length(data), md5(data))"),
 }
 
+# How the nodes keep a delete, read from node a on first use: {table: {"tombstones": the table
+# <table>_tombstone exists (php_session and items then hold live rows only), "deleted": the
+# live table has a column `deleted` (the previous layout kept tombstones there; the current one
+# keeps it, always false, for writers of the previous one)}}.
+_LAYOUT = {}
+
+
+def layout():
+    if not _LAYOUT:
+        def exists(sql):
+            return "(SELECT count(*) FROM %s AND table_schema = ANY (current_schemas(false)))" % sql
+        checks = []
+        for name in ("items", "php_session"):
+            checks.append(exists("information_schema.tables WHERE table_name = '%s_tombstone'" % name))
+            checks.append(exists("information_schema.columns WHERE table_name = '%s' AND column_name = 'deleted'"
+                                 % name))
+        got = psql("a", "SELECT %s;" % ", ".join(checks)).strip().split("|")
+        if len(got) != 4:
+            raise RuntimeError("node a: could not read the layout: %r" % got)
+        for i, name in enumerate(("items", "php_session")):
+            _LAYOUT[name] = {"tombstones": got[2 * i] != "0", "deleted": got[2 * i + 1] != "0"}
+    return _LAYOUT
+
+
+def rows(table):
+    """SQL FROM item named as the table: its live rows and its tombstones, each once, with the
+    columns (id, name, content | data, hlc, origin, deleted). A row is live when `deleted` is absent
+    or false; a key of the tombstone table is deleted. (A key in both shows twice: both_sql.)"""
+    name = TABLES[table][0]
+    lay = layout()[name]
+    cols, empty = ("name, content", "''::text, ''::text") if name == "items" else ("data", "'\\x'::bytea")
+    sql = "SELECT id, %s, hlc, origin, %s AS deleted FROM %s" % (cols, "deleted" if lay["deleted"] else "false", name)
+    if lay["tombstones"]:
+        sql += " UNION ALL SELECT id, %s, hlc, origin, true FROM %s_tombstone" % (empty, name)
+    return "(%s) AS %s" % (sql, name)
+
+
+def both_sql(table, keys=None):
+    """SQL: the number of keys (of `keys` only, when given) that are live and tombstoned at once
+    (never, by the triggers)."""
+    name, text_key = TABLES[table][:2]
+    if not layout()[name]["tombstones"]:
+        return "SELECT 0"
+    where = " WHERE id = ANY(%s)" % sql_list(keys, text_key) if keys is not None else ""
+    return "SELECT count(*) FROM %s JOIN %s_tombstone USING (id)%s" % (name, name, where)
+
 
 def table_md5_sql(table, exclude=()):
-    """SQL: "<rows> <md5 of every row in id order>" of a whole table, without the rows `exclude`."""
+    """SQL: "<rows> <md5 of every row in id order>" of a whole table (its live rows and its tombstones),
+    without the rows `exclude`."""
     name, text_key, row, _ = TABLES[table]
     where = " WHERE NOT (id = ANY(%s))" % sql_list(exclude, text_key) if exclude else ""
-    return "SELECT count(*) || ' ' || coalesce(md5(string_agg(%s, E'\\n' ORDER BY id)), '-') FROM %s%s" % (
-        row, name, where)
+    return "SELECT count(*) || ' ' || coalesce(md5(string_agg(%s, E'\\n' ORDER BY id, deleted)), '-') FROM %s%s" % (
+        row, rows(table), where)
 
 
 def row_digest_sql(table, keys=None):
-    """SQL: {id: digest} of a table's rows (of `keys` only, when given)."""
+    """SQL: {id: digest} of a table's rows and tombstones (of `keys` only, when given). A key that is
+    live and tombstoned at once shows as both digests."""
     name, text_key, _, digest = TABLES[table]
     where = " WHERE id = ANY(%s)" % sql_list(keys, text_key) if keys is not None else ""
-    return "SELECT coalesce(json_object_agg(id, %s), '{}') FROM %s%s" % (digest, name, where)
+    return "SELECT coalesce(json_object_agg(id, d), '{}') FROM (SELECT id, string_agg(%s, ' AND ' ORDER BY deleted) AS d " \
+        "FROM %s%s GROUP BY id) AS r" % (digest, rows(table), where)
 
 
 def snapshot(node, item_ids, session_ids, run_ids=(), known=None):
@@ -731,17 +783,20 @@ def snapshot(node, item_ids, session_ids, run_ids=(), known=None):
     sql = """
 SELECT json_build_object(
   'items', (SELECT coalesce(json_object_agg(id, json_build_object('deleted', deleted, 'name', name,
-            'content', content, 'hlc', hlc, 'origin', origin)), '{}') FROM items WHERE id = ANY(%s)),
+            'content', content, 'hlc', hlc, 'origin', origin) ORDER BY deleted), '{}') FROM %s WHERE id = ANY(%s)),
   'sessions', (SELECT coalesce(json_object_agg(id, json_build_object('deleted', deleted,
-            'data', encode(data, 'hex'), 'hlc', hlc, 'origin', origin)), '{}')
-            FROM php_session WHERE id = ANY(%s)),
+            'data', encode(data, 'hex'), 'hlc', hlc, 'origin', origin) ORDER BY deleted), '{}')
+            FROM %s WHERE id = ANY(%s)),
   'items_md5', (%s),
   'sessions_md5', (%s),
+  'items_both', (%s),
+  'sessions_both', (%s),
   'outbox', (SELECT count(*) FROM replication_outbox),
   'phantoms', (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'deleted', deleted)
-            ORDER BY id), '[]') FROM items WHERE name ~ '%s' AND NOT (id = ANY(%s)))%s);
-""" % (sql_list(item_ids, False), sql_list(session_ids, True), table_md5_sql("items"),
-       table_md5_sql("sessions"), pattern.replace("'", "''"), sql_list(item_ids, False), extra)
+            ORDER BY id), '[]') FROM %s WHERE name ~ '%s' AND NOT (id = ANY(%s)))%s);
+""" % (rows("items"), sql_list(item_ids, False), rows("sessions"), sql_list(session_ids, True),
+       table_md5_sql("items"), table_md5_sql("sessions"), both_sql("items"), both_sql("sessions"),
+       rows("items"), pattern.replace("'", "''"), sql_list(item_ids, False), extra)
     return json.loads(psql(node, sql))
 
 
@@ -858,6 +913,10 @@ def check_entries(ledgers, snaps):
         failed.update(ledger.failed_creates)
     for node in ("a", "b"):
         snap = snaps[node]
+        for table in ("items", "sessions"):
+            if snap.get(table + "_both"):
+                problems.append("node %s: %d %s keys are live and tombstoned at once" % (
+                    node, snap[table + "_both"], TABLES[table][0]))
         for row in snap.get("phantoms", []):
             base = re.sub(r"-u\d+$", "", row["name"])
             if failed.get(base) == 0:

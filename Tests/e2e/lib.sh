@@ -286,10 +286,28 @@ sql_text() {
     if [ "$type" = bytea ]; then printf "convert_from(%s, 'UTF8')" "$3"; else printf '%s' "$3"; fi
 }
 
-# live_filter NODE TABLE: " AND NOT deleted" when TABLE keeps tombstones in
-# a boolean column `deleted`, else nothing.
-live_filter() {
-    if has_column "$1" "$2" deleted; then printf ' AND NOT deleted'; fi
+# php_session and items hold live rows only; a delete leaves the key, its
+# clock and writer in php_session_tombstone / items_tombstone
+# (docs/PROTOCOL.md, "Rows and versions").
+
+# key_state NODE TABLE KEY: where KEY of TABLE (php_session or items) is on a
+# node: "live", "tombstone", "absent", or "live+tombstone" (never allowed);
+# empty when the node cannot be read (or has no tombstone table).
+key_state() {
+    psql_node "$1" "SELECT CASE WHEN l AND t THEN 'live+tombstone' WHEN l THEN 'live' WHEN t THEN 'tombstone'
+        ELSE 'absent' END FROM (SELECT EXISTS (SELECT 1 FROM $2 WHERE id = $(quote_sql "$3")) AS l,
+        EXISTS (SELECT 1 FROM ${2}_tombstone WHERE id = $(quote_sql "$3")) AS t) AS k" 2>/dev/null
+}
+
+# assert_deleted NODE TABLE KEY WHAT: KEY is gone from the live table on the
+# node and its tombstone is there.
+assert_deleted() {
+    assert_eq tombstone "$(key_state "$1" "$2" "$3")" "$4"
+}
+
+# assert_live NODE TABLE KEY WHAT: KEY is a live row on the node, without a tombstone.
+assert_live() {
+    assert_eq live "$(key_state "$1" "$2" "$3")" "$4"
 }
 
 # ---------------------------------------------------------------- misc

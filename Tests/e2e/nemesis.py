@@ -431,19 +431,28 @@ class Nemesis:
         outbox = {n: int(L.psql(n, "SELECT count(*) FROM replication_outbox;")) for n in "ab"}
         return rows, outbox
 
-    def read_node(self, node, live):
+    def read_node(self, node):
+        """The run's items and sessions on a node, live rows and tombstones (L.rows: a key of the
+        tombstone table, or a row marked `deleted` in the previous layout, is not live)."""
         item_ids = sorted(self.items)
         pattern = "^nem-%s-" % self.run_id
         sql = """SELECT json_build_object(
-  'items', (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'content', content, 'live', %s)
-            ORDER BY id), '[]') FROM items WHERE name ~ '%s' OR id = ANY(%s)),
-  'sessions', (SELECT coalesce(json_object_agg(id, json_build_object('live', %s, 'data', encode(data, 'hex'))),
-            '{}') FROM php_session WHERE id = ANY(%s)));""" % (
-            live["items"], pattern, L.sql_list(item_ids, False), live["php_session"],
-            L.sql_list(list(self.sessions), True))
+  'items', (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'content', content, 'live', NOT deleted)
+            ORDER BY id, deleted), '[]') FROM %s WHERE name ~ '%s' OR id = ANY(%s)),
+  'sessions', (SELECT coalesce(json_object_agg(id, json_build_object('live', NOT deleted,
+            'data', encode(data, 'hex')) ORDER BY deleted), '{}') FROM %s WHERE id = ANY(%s)),
+  'items_both', (%s),
+  'sessions_both', (%s));""" % (
+            L.rows("items"), pattern, L.sql_list(item_ids, False), L.rows("sessions"),
+            L.sql_list(list(self.sessions), True), L.both_sql("items", item_ids),
+            L.both_sql("sessions", list(self.sessions)))
         return json.loads(L.psql(node, sql, timeout=60))
 
     def verify_node(self, node, snap):
+        for table in ("items", "sessions"):
+            self.check(not snap[table + "_both"], "live and tombstoned", "node %s: %d of the run's %s keys are live "
+                       "and tombstoned at once" % (node, snap[table + "_both"], L.TABLES[table][0]))
+        # A key live and tombstoned at once (reported above) counts as the tombstone (ordered last).
         by_id = {r["id"]: r for r in snap["items"]}
         rows = [r for r in snap["items"] if r["live"]]  # a tombstone's name is gone
         by_base = {}
@@ -506,7 +515,7 @@ class Nemesis:
             self.check(lo <= visits <= hi, "visits", "node %s: session %s… counts %d visits in the run, the ledger "
                        "%d acknowledged + %d indeterminate GET /" % (node, sid[:8], visits, lo, hi - lo))
 
-    def verify(self, known, live):
+    def verify(self, known):
         for kind in ("500 answer", "session reset", "bad answer"):
             if not any(v[0] == kind for v in self.violations):
                 self.check(True)
@@ -532,7 +541,7 @@ class Nemesis:
             self.args.settle, detail))
         for node in "ab":
             try:
-                snap = self.read_node(node, live)
+                snap = self.read_node(node)
             except Exception as e:
                 self.check(False, "nemesis error", "node %s could not be read: %s" % (node, e))
                 continue
@@ -540,19 +549,6 @@ class Nemesis:
 
 
 # ---------------------------------------------------------------- the run
-
-
-def live_conditions():
-    """{table: SQL condition of a live row}: `NOT deleted` while the table keeps tombstones in a column
-    `deleted`, else every row. Without that column ledger.py's row digests leave it out too."""
-    live = {}
-    for table, key in (("items", "items"), ("php_session", "sessions")):
-        has = L.psql("a", "SELECT count(*) FROM information_schema.columns WHERE table_name = '%s' AND "
-                     "column_name = 'deleted' AND table_schema = ANY (current_schemas(false));" % table)
-        live[table] = "NOT deleted" if int(has) else "true"
-        if not int(has):
-            L.TABLES[key] = tuple(x.replace("deleted, ", "") if isinstance(x, str) else x for x in L.TABLES[key])
-    return live
 
 
 def report(nem, schedule):
@@ -647,7 +643,7 @@ def main():
         if not nem.heal():
             nem.log("the cluster could not be brought up before the run")
         try:
-            live = live_conditions()
+            L.layout()
             known = nem.differences({}, describe=True)[0]
         except Exception as e:
             nem.check(False, "nemesis error", "the nodes could not be compared before the run: %s" % e)
@@ -685,7 +681,7 @@ def main():
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
     if started:
-        nem.verify(known, live)
+        nem.verify(known)
     return report(nem, schedule)
 
 

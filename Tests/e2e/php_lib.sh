@@ -37,7 +37,14 @@ run_php() {
     fi
 }
 
-# session_row NODE ID: data (hex), hlc, origin and deleted of the row.
+# session_row NODE ID: data (hex), hlc and origin of the session's live row; empty when there is
+# none (php_session holds live rows only).
 session_row() {
-    psql_node "$1" "SELECT encode(data, 'hex'), hlc, origin, deleted FROM php_session WHERE id = $(quote_sql "$2")"
+    psql_node "$1" "SELECT encode(data, 'hex'), hlc, origin FROM php_session WHERE id = $(quote_sql "$2")"
+}
+
+# tombstone_row NODE ID: hlc, origin and deleted_at of the session's tombstone; empty when there is
+# none.
+tombstone_row() {
+    psql_node "$1" "SELECT hlc, origin, deleted_at FROM php_session_tombstone WHERE id = $(quote_sql "$2")"
 }

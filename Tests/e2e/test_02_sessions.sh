@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Sessions through each front end: visits count up across pools, the row is
 # on both nodes in PHP's format, values are set by form and JSON, `visits`
-# is the server's own, and DELETE destroys the session.
+# is the server's own, and DELETE destroys the session (no live row left on
+# either node, a tombstone on both).
 # shellcheck source=Tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 N=8
 
 # session_row NODE ID: the live session's data as text, empty when none
-# (a destroyed session may stay as a tombstone: `deleted`).
+# (php_session holds live rows only: a destroyed session is a key of php_session_tombstone).
 session_row() {
-    psql_node "$1" "SELECT $(sql_text "$1" php_session data) FROM php_session
-        WHERE id = $(quote_sql "$2")$(live_filter "$1" php_session)"
+    psql_node "$1" "SELECT $(sql_text "$1" php_session data) FROM php_session WHERE id = $(quote_sql "$2")"
 }
 
 for front in "${FRONTS[@]}"; do
@@ -83,6 +83,7 @@ for front in "${FRONTS[@]}"; do
     assert_contains "$cookie" "Max-Age=0" "$p DELETE expires the cookie"
     for node in a b; do
         assert_eq "" "$(session_row "$node" "$id")" "$p the session is gone from node $node"
+        assert_deleted "$node" php_session "$id" "$p the destroyed session is a tombstone on node $node, not a live row"
     done
     do_curl -H "Cookie: $SESSION_NAME=$id" "$url/session"
     assert_status 200 "$p GET /session with the destroyed id"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Items through each front end: create, update, list and delete by JSON,
-# each change on both nodes; the error statuses; browser forms get 303.
+# each change on both nodes (a delete leaves no live row, a tombstone on
+# both); the error statuses; browser forms get 303.
 # shellcheck source=Tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 # item_name NODE ID: the live item's name on a node, empty when none.
 item_name() {
-    psql_node "$1" "SELECT name FROM items WHERE id = $2$(live_filter "$1" items)"
+    psql_node "$1" "SELECT name FROM items WHERE id = $2"
 }
 
 # listed ID: the item's name in the last GET /manage JSON, or nothing.
@@ -34,6 +35,7 @@ for front in "${FRONTS[@]}"; do
     assert_match "$(json_get updated_at)" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' "$p updated_at"
     for node in a b; do
         assert_eq "$name" "$(item_name "$node" "$id")" "$p the new item on node $node"
+        assert_live "$node" items "$id" "$p the new item is live on node $node"
     done
 
     do_curl "${json[@]}" --data "{\"action\":\"update\",\"id\":$id,\"name\":\"$name v2\"}" "$url/manage"
@@ -54,6 +56,7 @@ for front in "${FRONTS[@]}"; do
     assert_eq int "$(json_type deleted)" "$p the deleted id is a number"
     for node in a b; do
         assert_eq "" "$(item_name "$node" "$id")" "$p the item is gone from node $node"
+        assert_deleted "$node" items "$id" "$p the deleted item is a tombstone on node $node, not a live row"
     done
     do_curl -H 'Accept: application/json' "$url/manage"
     assert_eq "" "$(listed "$id")" "$p a deleted item is not listed"

@@ -13,11 +13,12 @@
 # cookies, injection text stored verbatim and shown escaped, header
 # injection), each with its expected change checked.
 #
-# The fingerprint leaves out only rows that garbage collection may remove
-# while the test runs: live sessions and tombstones within a few minutes of
-# their lifetime (SESSION_LIFETIME, TOMBSTONE_TTL). Every other column of
-# every row counts, date_change included: a refused request must not even
-# refresh a session.
+# The fingerprint covers the live tables and the tombstone tables
+# (php_session_tombstone, items_tombstone). It leaves out only rows that
+# garbage collection may remove while the test runs: live sessions and
+# tombstones within a few minutes of their lifetime (SESSION_LIFETIME,
+# TOMBSTONE_TTL). Every other column of every row counts, date_change
+# included: a refused request must not even refresh a session.
 # shellcheck source=Tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -68,17 +69,22 @@ function query(string $node, string $sql, array $params) {
 // margin short of the lifetimes, fixed once so the set of rows does not drift.
 $margin = min(300, intdiv((int)$lifetime, 2));
 $cut = query('a', "SELECT ((now() AT TIME ZONE 'UTC') - make_interval(secs => $1::int))::text,
-    ((now() AT TIME ZONE 'UTC') - make_interval(secs => $2::int))::text,
-    ((now() AT TIME ZONE 'UTC') - make_interval(secs => $3::int))::text",
-    [(int)$lifetime - $margin, max((int)$lifetime, (int)$ttl) - $margin, (int)$ttl - $margin]) ?? ['-infinity', '-infinity', '-infinity'];
+    ((now() AT TIME ZONE 'UTC') - make_interval(secs => $2::int))::text",
+    [(int)$lifetime - $margin, (int)$ttl - $margin]) ?? ['-infinity', '-infinity'];
+// php_session and items hold live rows only; deletes are rows of the tombstone tables.
 $fingerprintSQL = <<<'SQL'
 SELECT
- (SELECT count(*) || ':' || md5(coalesce(string_agg(concat_ws('|', id, md5(data), date_change, hlc, origin, deleted),
+ (SELECT count(*) || ':' || md5(coalesce(string_agg(concat_ws('|', id, md5(data), date_change, hlc, origin),
      E'\n' ORDER BY id COLLATE "C"), ''))
-  FROM php_session WHERE date_change >= CASE WHEN deleted THEN $2::timestamp ELSE $1::timestamp END),
+  FROM php_session WHERE date_change >= $1::timestamp),
+ (SELECT count(*) || ':' || md5(coalesce(string_agg(concat_ws('|', id, deleted_at, hlc, origin),
+     E'\n' ORDER BY id COLLATE "C"), ''))
+  FROM php_session_tombstone WHERE deleted_at >= $2::timestamp),
  (SELECT count(*) || ':' || md5(coalesce(string_agg(concat_ws('|', id, md5(name), md5(content), updated_at, hlc,
-     origin, deleted), E'\n' ORDER BY id), ''))
-  FROM items WHERE NOT deleted OR updated_at >= $3::timestamp),
+     origin), E'\n' ORDER BY id), ''))
+  FROM items),
+ (SELECT count(*) || ':' || md5(coalesce(string_agg(concat_ws('|', id, deleted_at, hlc, origin), E'\n' ORDER BY id), ''))
+  FROM items_tombstone WHERE deleted_at >= $2::timestamp),
  (SELECT last_value || '/' || is_called FROM items_id_seq)
 SQL;
 function fingerprint(string $node): string {
@@ -268,7 +274,7 @@ repeat() { yes -- "$1" | head -n "$2" | tr -d '\n'; }
 
 # stored NODE ID: the session's data on a node as text ("-" when there is no live row).
 stored() {
-    db_value "$1" "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = \$1 AND NOT deleted" "$2"
+    db_value "$1" "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = \$1" "$2"
 }
 
 # ---------------------------------------------------------------- set-up
@@ -301,9 +307,13 @@ big=$E2E_TMP/big
 { printf 'action=create&name=big&content='; repeat a "$MAX_BODY_BYTES"; } >"$big.manage-form"
 { printf '{"action":"create","name":"big","content":"'; repeat a "$MAX_BODY_BYTES"; printf '"}'; } >"$big.manage-json"
 { printf '{"huge":"'; repeat x $((MAX_SESSION_BYTES + 1)); printf '"}'; } >"$big.session-over"
-# One field `value=vvv…` of MAX_FIELD_BYTES + 1 and MAX_FIELD_BYTES bytes.
-{ printf 'key=long&value='; repeat v $((MAX_FIELD_BYTES - 6 + 1)); } >"$big.field-over"
-{ printf 'key=long&value='; repeat v $((MAX_FIELD_BYTES - 6)); } >"$big.field-at"
+# MAX_FIELD_BYTES bounds a field's name and its value, each counted after percent-decoding: a
+# value of MAX_FIELD_BYTES + 1 bytes, a name of MAX_FIELD_BYTES + 1 bytes, and a value of
+# MAX_FIELD_BYTES bytes, also percent-encoded (three times as long on the wire).
+{ printf 'key=long&value='; repeat v $((MAX_FIELD_BYTES + 1)); } >"$big.field-over"
+{ printf 'key=long&value=1&'; repeat n $((MAX_FIELD_BYTES + 1)); printf '=1'; } >"$big.name-over"
+{ printf 'key=long&value='; repeat v "$MAX_FIELD_BYTES"; } >"$big.field-at"
+{ printf 'key=long&value='; repeat %76 "$MAX_FIELD_BYTES"; } >"$big.field-at-encoded"
 
 # ================================================================ part 1: refused, nothing written
 
@@ -480,8 +490,10 @@ refuse 413 json "MAX_FORM_FIELDS: $((MAX_FORM_FIELDS + 1)) form fields" "${C[@]}
     --data "key=a&value=b$(repeat '&f=1' $((MAX_FORM_FIELDS - 1)))" "$URL/session"
 refuse 413 json "MAX_FORM_FIELDS: $((MAX_FORM_FIELDS + 1)) query fields on a valid POST" "${C[@]}" \
     --data 'key=q&value=1' "$URL/session?$(repeat 'f=1&' $((MAX_FORM_FIELDS + 1)))"
-refuse 413 json "MAX_FIELD_BYTES: a form field of $((MAX_FIELD_BYTES + 1)) bytes" "${C[@]}" \
+refuse 413 json "MAX_FIELD_BYTES: a form value of $((MAX_FIELD_BYTES + 1)) bytes" "${C[@]}" \
     --data-binary "@$big.field-over" "$URL/session"
+refuse 413 json "MAX_FIELD_BYTES: a form field name of $((MAX_FIELD_BYTES + 1)) bytes" "${C[@]}" \
+    --data-binary "@$big.name-over" "$URL/session"
 refuse 413 json "MAX_SESSION_BYTES: a value of $((MAX_SESSION_BYTES + 1)) bytes" "${C[@]}" "${JSON[@]}" \
     --data-binary "@$big.session-over" "$URL/session"
 refuse 413 json "MAX_JSON_MEMBERS: 1 member + $MAX_JSON_MEMBERS elements (/session)" "${C[@]}" "${JSON[@]}" \
@@ -539,7 +551,10 @@ served "GET /session, Sec-Fetch-Site: cross-site (GET is never refused)" "${C[@]
 assert_eq "$SID" "$(json_get id)" "GET cross-site: the same session"
 served "$MAX_FORM_FIELDS form fields" "${C[@]}" --data "key=fields&value=1$(repeat '&f=1' $((MAX_FORM_FIELDS - 2)))" \
     "$URL/session"
-served "a form field of $MAX_FIELD_BYTES bytes" "${C[@]}" --data-binary "@$big.field-at" "$URL/session"
+served "a form value of $MAX_FIELD_BYTES bytes" "${C[@]}" --data-binary "@$big.field-at" "$URL/session"
+served "a form value of $MAX_FIELD_BYTES bytes, percent-encoded ($((3 * MAX_FIELD_BYTES)) bytes on the wire)" "${C[@]}" \
+    --data-binary "@$big.field-at-encoded" "$URL/session"
+assert_eq "$MAX_FIELD_BYTES" "$(json_get data.long | wc -c | tr -d ' ')" "the percent-encoded value is stored decoded"
 served "1 member + $((MAX_JSON_MEMBERS - 1)) elements" "${C[@]}" "${JSON[@]}" \
     --data "{\"members\":[$(seq -s, 1 $((MAX_JSON_MEMBERS - 1)))]}" "$URL/session"
 served "$MAX_JSON_DEPTH levels of JSON" "${C[@]}" "${JSON[@]}" \
@@ -582,9 +597,10 @@ for forged in abc 'abcdefghijklmnopqrstuvwxyz!!' "$(repeat a 4096)" 'abcdefghijk
     assert_eq 1 "$(json_get data.forged)" "$what: the value went to the new session"
     for node in a b; do
         # shellcheck disable=SC2016 # SQL parameters
-        assert_eq - "$(db_value "$node" 'SELECT id FROM php_session WHERE id IN ($1, $2, $3)' "$forged" "$unquoted" \
+        assert_eq - "$(db_value "$node" 'SELECT id FROM php_session WHERE id IN ($1, $2, $3)
+            UNION ALL SELECT id FROM php_session_tombstone WHERE id IN ($1, $2, $3)' "$forged" "$unquoted" \
             "$before_semicolon")" \
-            "$what: not stored on node $node"
+            "$what: not stored on node $node (neither live nor a tombstone)"
         assert_contains "$(stored "$node" "$new")" 'forged|s:1:"1";' "$what: the new session on node $node"
     done
 done
@@ -629,7 +645,7 @@ assert_eq "$name" "$(json_get name)" "the item's name answered verbatim"
 assert_eq "$content" "$(json_get content)" "the item's content answered verbatim"
 for node in a b; do
     # shellcheck disable=SC2016 # SQL parameters
-    assert_eq t "$(db_value "$node" 'SELECT name = $2 AND content = $3 FROM items WHERE id = $1::bigint AND NOT deleted' \
+    assert_eq t "$(db_value "$node" 'SELECT name = $2 AND content = $3 FROM items WHERE id = $1::bigint' \
         "$inj_item" "$name" "$content")" "the item on node $node, verbatim"
     assert_ne ERR "$(db_value "$node" 'SELECT count(*) FROM items')" "the items table still exists on node $node"
 done
@@ -670,5 +686,10 @@ do_curl "${JSON[@]}" --data "{\"action\":\"delete\",\"id\":$ITEM}" "$URL/manage"
 assert_status 200 "delete the set-up item"
 do_curl "${C[@]}" -X DELETE "$URL/session"
 assert_status 200 "destroy the session"
+for node in a b; do
+    assert_deleted "$node" items "$inj_item" "the injected item is a tombstone on node $node, not a live row"
+    assert_deleted "$node" items "$ITEM" "the set-up item is a tombstone on node $node, not a live row"
+    assert_deleted "$node" php_session "$SID" "the session is a tombstone on node $node, not a live row"
+done
 
 finish

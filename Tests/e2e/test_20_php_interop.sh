@@ -198,7 +198,7 @@ fi
 row_a=$(session_row a "$id")
 row_b=$(session_row b "$id")
 assert_ne "" "$row_a" "the PHP session is on node a"
-assert_eq "$row_a" "$row_b" "nodes a and b hold the same row (data, hlc, origin, deleted)"
+assert_eq "$row_a" "$row_b" "nodes a and b hold the same row (data, hlc, origin)"
 encoded_hex=$(od -An -v -tx1 "$E2E_TMP/encoded" | tr -d ' \n')
 assert_eq "$encoded_hex" "${row_a%%|*}" "the stored data is PHP's session_encode() byte for byte"
 

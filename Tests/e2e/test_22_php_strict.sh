@@ -9,12 +9,8 @@ source "$E2E_DIR/php_lib.sh"
 
 url=$E2E_HAPROXY
 
-# row NODE ID: "data-hex|hlc|origin|deleted", empty when there is no row.
-row() {
-    psql_node "$1" "SELECT encode(data, 'hex'), hlc, origin, deleted FROM php_session WHERE id = $(quote_sql "$2")"
-}
-# deleted NODE ID: t, f or empty.
-deleted() { psql_node "$1" "SELECT deleted FROM php_session WHERE id = $(quote_sql "$2")"; }
+# row NODE ID: "data-hex|hlc|origin" of the live row, empty when there is none.
+row() { session_row "$@"; }
 hlc() { psql_node "$1" "SELECT hlc FROM php_session WHERE id = $(quote_sql "$2")"; }
 
 # get_session ID: GET /session with cookie ID (sets STATUS and BODY; not in
@@ -134,23 +130,25 @@ assert_ne "$madeup" "$fresh" "session_start() with a made-up id gets a new id"
 assert_match "$fresh" '^[A-Za-z0-9,-]{32}$' "the new id"
 assert_eq "" "$(row a "$madeup")" "no row for the made-up id on node a"
 assert_eq "" "$(row b "$madeup")" "no row for the made-up id on node b"
-assert_eq f "$(deleted a "$fresh")" "PHP's new (empty) session is stored on node a"
-assert_eq "$(row a "$fresh")" "$(row b "$fresh")" "and on node b, the same row"
+assert_live a php_session "$fresh" "PHP's new (empty) session is stored on node a"
+assert_live b php_session "$fresh" "and on node b"
+assert_eq "$(row a "$fresh")" "$(row b "$fresh")" "the same row on both nodes"
 get_session "$fresh"
 assert_eq "$fresh" "$(json_get id)" "the responder adopts PHP's new session"
 run_php validate "$fresh"
 assert_eq valid "$PHP_OUT" "validateId accepts a live session"
 
 # ------------------------------------------------------------ destroy through PHP
-echo "destroy through PHP: tombstones on both nodes, the responder issues a new id"
+echo "destroy through PHP: no live row, tombstones on both nodes, the responder issues a new id"
 jar=$E2E_TMP/jar
 do_curl -b "$jar" -c "$jar" "$url/"
 assert_status 200 "GET / starts a responder session"
 rid=$(cookie_value "$jar" "$SESSION_NAME")
+assert_live a php_session "$rid" "the responder's session is live on node a before the destroy"
 run_php destroy "$rid"
-assert_eq t "$(deleted a "$rid")" "a tombstone on node a"
-assert_eq t "$(deleted b "$rid")" "a tombstone on node b"
-assert_eq "$(row a "$rid")" "$(row b "$rid")" "the same tombstone on both nodes"
+assert_deleted a php_session "$rid" "node a: no row in php_session, a tombstone in php_session_tombstone"
+assert_deleted b php_session "$rid" "node b: no row in php_session, a tombstone in php_session_tombstone"
+assert_eq "$(tombstone_row a "$rid")" "$(tombstone_row b "$rid")" "the same tombstone (hlc, origin, deleted_at) on both nodes"
 get_session "$rid"
 new=$(json_get id)
 assert_status 200 "GET /session with the destroyed id"
@@ -171,7 +169,8 @@ run_php validate "$pid"
 assert_eq invalid "$PHP_OUT" "validateId refuses the id the responder destroyed"
 run_php start "$pid"
 assert_ne "$pid" "$PHP_OUT" "session_start() gets a new id"
-assert_eq t "$(deleted a "$pid")" "the tombstone stays on node a (PHP did not revive it)"
+assert_deleted a php_session "$pid" "the tombstone stays on node a (PHP did not revive it)"
+assert_deleted b php_session "$pid" "the tombstone stays on node b (PHP did not revive it)"
 
 # ------------------------------------------------------------ regenerate
 echo "session_regenerate_id(true): the data moves, the old id is gone for both"
@@ -180,8 +179,10 @@ old=$PHP_OUT
 run_php regenerate "$old"
 regen=$PHP_OUT
 assert_ne "$old" "$regen" "a new id"
-assert_eq t "$(deleted a "$old")" "the old id is a tombstone on node a"
-assert_eq t "$(deleted b "$old")" "the old id is a tombstone on node b"
+assert_deleted a php_session "$old" "the old id: no row in php_session, a tombstone on node a"
+assert_deleted b php_session "$old" "the old id: no row in php_session, a tombstone on node b"
+assert_live a php_session "$regen" "the new id is live on node a"
+assert_live b php_session "$regen" "the new id is live on node b"
 do_curl -H "Cookie: $SESSION_NAME=$regen" "$url/session"
 assert_eq "$regen" "$(json_get id)" "the responder adopts the new id"
 assert_eq php "$(json_get data.who)" "the data came along"
@@ -209,7 +210,7 @@ assert_eq "${before%%|*}" "${after%%|*}" "the refresh keeps the data byte for by
 assert_eq "$after" "$(row b "$regen")" "the refresh reached node b"
 
 # ------------------------------------------------------------ expiry and gc
-echo "expiry: an expired session is refused by both, and gc removes it from both nodes"
+echo "expiry: an expired session is refused by both; gc removes it and old tombstones from both nodes"
 run_php create
 exp=$PHP_OUT
 for node in a b; do
@@ -220,19 +221,29 @@ run_php validate "$exp"
 assert_eq invalid "$PHP_OUT" "validateId refuses an expired session"
 get_session "$exp"
 assert_ne "$exp" "$(json_get id)" "the responder refuses it too"
+# The tombstone of the session the responder destroyed ($pid) grows older than the tombstone TTL
+# (the handler's default, 7 days); the one PHP wrote ($rid) stays fresh.
+for node in a b; do
+    psql_node "$node" "UPDATE php_session_tombstone SET deleted_at = deleted_at - interval '30 days'
+        WHERE id = $(quote_sql "$pid")" >/dev/null
+done
 run_php gc
 gone=0
-[ -z "$(row a "$exp")" ] && [ -z "$(row b "$exp")" ] && gone=1
-if [[ $PHP_OUT =~ ^[0-9]+$ ]] && ((PHP_OUT >= 2)); then
+[ -z "$(row a "$exp")" ] && [ -z "$(row b "$exp")" ] && [ -z "$(tombstone_row a "$pid")" ] && [ -z "$(tombstone_row b "$pid")" ] && gone=1
+if [[ $PHP_OUT =~ ^[0-9]+$ ]] && ((PHP_OUT >= 4)); then
     pass "gc() deleted $PHP_OUT rows"
 elif ((gone)); then
     pass "gc() deleted $PHP_OUT rows: the responders' own collection was first"
 else
-    fail "gc() deleted '$PHP_OUT' rows and the expired session is still there"
+    fail "gc() deleted '$PHP_OUT' rows and the expired session or the old tombstone is still there"
 fi
 assert_eq "" "$(row a "$exp")" "the expired session is gone from node a"
 assert_eq "" "$(row b "$exp")" "the expired session is gone from node b"
-assert_eq t "$(deleted a "$rid")" "gc keeps a fresh tombstone"
+assert_eq "" "$(tombstone_row a "$exp")$(tombstone_row b "$exp")" "the expired session left no tombstone"
+assert_eq "" "$(tombstone_row a "$pid")" "the tombstone older than the TTL is gone from node a"
+assert_eq "" "$(tombstone_row b "$pid")" "the tombstone older than the TTL is gone from node b"
+assert_deleted a php_session "$rid" "gc keeps a fresh tombstone on node a"
+assert_deleted b php_session "$rid" "gc keeps a fresh tombstone on node b"
 
 # Clean up what is still live.
 for s in "$fresh" "$regen"; do

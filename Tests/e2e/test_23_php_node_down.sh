@@ -16,7 +16,10 @@ source "$E2E_DIR/php_lib.sh"
 url=$E2E_HAPROXY
 CATCH_UP=20 # seconds a returning node may take (the contract says 10)
 
-row() { psql_node "$1" "SELECT encode(data, 'hex'), hlc, origin, deleted FROM php_session WHERE id = $(quote_sql "$2")" 2>/dev/null; }
+# row NODE ID: the live row (data hex, hlc, origin); tombstone NODE ID: the tombstone (hlc, origin,
+# deleted_at); each empty when there is none.
+row() { session_row "$@" 2>/dev/null; }
+tombstone() { tombstone_row "$@" 2>/dev/null; }
 queued() { psql_node "$1" "SELECT count(*) FROM replication_outbox WHERE table_name = 'php_session' AND row_key = $(quote_sql "$2")"; }
 node_state() { "$CLUSTER_SCRIPT" status | awk -v n="$1" '$1 == "node" && $2 == n { print $3 }'; }
 # shellcheck disable=SC2317 # called through poll
@@ -28,6 +31,8 @@ current() { [ "$(psql_node "$1" 'SELECT current FROM node_standing')" = t ]; }
 both_current() { current a && current b && sleep 1 && current a && current b; }
 # shellcheck disable=SC2317 # called through poll
 same_row() { local r; r=$(row a "$1") && [ -n "$r" ] && [ "$r" = "$(row b "$1")" ]; }
+# shellcheck disable=SC2317 # called through poll
+same_tombstone() { local t; t=$(tombstone a "$1") && [ -n "$t" ] && [ "$t" = "$(tombstone b "$1")" ]; }
 # shellcheck disable=SC2317 # called through poll
 session_has() {
     do_curl -H "Cookie: $SESSION_NAME=$1" "$url/session"
@@ -201,6 +206,10 @@ for down in b a; do
     run_php create doomed yes
     doomed=$PHP_OUT
     run_php destroy "$doomed"
+    assert_deleted "$up" php_session "$doomed" "node $up: no row of the destroyed session in php_session, its tombstone instead"
+    n=$(queued "$up" "$doomed")
+    if [[ $n =~ ^[0-9]+$ ]] && ((n >= 2)); then pass "node $up's outbox holds the destroy for node $down"; else
+        fail "node $up's outbox holds '$n' entries of the destroyed session (the create and the destroy expected)"; fi
 
     echo "node $down returns and catches up"
     "$CLUSTER_SCRIPT" start-node "$down" >/dev/null || fail "deploy/cluster start-node $down"
@@ -209,11 +218,13 @@ for down in b a; do
     else
         fail "node $down does not hold PHP's session within $CATCH_UP s: $up='$(short "$(row "$up" "$id")")' $down='$(short "$(row "$down" "$id")")'"
     fi
-    if poll "$CATCH_UP" same_row "$doomed"; then
-        assert_eq t "$(row "$down" "$doomed" | awk -F'|' '{ print $4 }')" "node $down holds the tombstone PHP wrote"
+    if poll "$CATCH_UP" same_tombstone "$doomed"; then
+        pass "node $down holds the tombstone PHP wrote"
     else
-        fail "node $down does not hold the tombstone within $CATCH_UP s: '$(short "$(row "$down" "$doomed")")'"
+        fail "node $down does not hold the tombstone within $CATCH_UP s: $up='$(short "$(tombstone "$up" "$doomed")")' $down='$(short "$(tombstone "$down" "$doomed")")'"
     fi
+    assert_deleted "$down" php_session "$doomed" "node $down: no row of the destroyed session in php_session"
+    assert_deleted "$up" php_session "$doomed" "node $up: still none"
     poll "$CATCH_UP" node_is_up "$down" || fail "the responder does not report node $down up within $CATCH_UP s"
     assert_eq 0 "$(queued "$up" "$id")" "node $up's outbox is replayed"
     run_php set "$id" after back
@@ -234,7 +245,9 @@ psql_node a "UPDATE node_standing SET current = false, solo_since = NULL" >/dev/
 before=$(row a "$lonely")
 run_php set-refused "$lonely" color red
 run_php destroy-refused "$lonely"
+assert_ne "" "$before" "node a holds a live row of the session"
 assert_eq "$before" "$(row a "$lonely")" "node a's row is unchanged"
+assert_eq "" "$(tombstone a "$lonely")" "node a holds no tombstone of it"
 assert_eq 0 "$(queued a "$lonely")" "nothing is queued for node b"
 # Rows newer than every row now (not a count of all rows: the responders' garbage collection may
 # delete expired ones meanwhile).
