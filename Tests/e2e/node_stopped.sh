@@ -25,7 +25,7 @@ cluster start-node "$NODE" || fail "deploy/cluster start-node $NODE"
 assert_eq up "$(part_state node "$NODE")" "deploy/cluster status shows node $NODE up again"
 note "node $NODE started"
 
-# The contract: a returning node catches up by itself within 10 s (every pool then sees it up,
+# docs/REPLICATION.md: a returning node catches up by itself within 10 s (every pool then sees it up,
 # no longer catching_up), here while the load goes on.
 if caught_up_within "$NODE" 10; then
     pass "node $NODE caught up within 10 s of its return"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Hostile input through HAProxy (CONTRACT.md "Errors", "Sessions",
-# "Cross-site protection", "Routes"). Every refused request is checked three
+# Hostile input through HAProxy (docs/API.md "Errors", "Sessions and cookies",
+# "Cross-site requests", "Routes"). Every refused request is checked three
 # ways: its status; its body (JSON {"error":"<one sentence>"}, or a small HTML
 # page when Accept prefers text/html) shows no SQL, database message, file
 # path or stack trace and injects no header; and nothing changed in
@@ -421,7 +421,7 @@ refuse 422 json "delete with id true (JSON)" "${JSON[@]}" --data '{"action":"del
 refuse 422 json "GET /manage?edit=abc" "$URL/manage?edit=abc"
 refuse 422 json "GET /manage?confirm_delete=-1" "$URL/manage?confirm_delete=-1"
 # Well-formed ids of no item: 404. 99999999999999999999 is a number, only too
-# big for any item: the contract's "well-formed id of no item" (404) rather
+# big for any item: docs/API.md's "well-formed id of no item" (404) rather
 # than "non-numeric id" (422), as ItemInput.id documents; the same whether
 # it comes as a form field, a JSON string or a JSON number.
 HUGE_ID_STATUS=404

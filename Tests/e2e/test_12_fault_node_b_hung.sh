@@ -75,7 +75,7 @@ else
     fail "no postmaster.pid of node $NODE under $CLUSTER_DIR (set CLUSTER_DIR)"
 fi
 
-# The contract: a returning node catches up by itself within 10 s (every pool then sees it up,
+# docs/REPLICATION.md: a returning node catches up by itself within 10 s (every pool then sees it up,
 # no longer catching_up), here while the load goes on.
 if caught_up_within "$NODE" 10; then
     pass "node $NODE caught up within 10 s of its return"

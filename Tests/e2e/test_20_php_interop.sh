@@ -100,7 +100,7 @@ if ($mode === 'write') {
     file_put_contents(getenv('E2E_TMP') . '/encoded', $encoded);
     echo "out $id\n";
 } elseif ($mode === 'expect-json') {
-    // How the responder must show the values (contract: "Session state").
+    // How the responder must show the values (docs/API.md, "GET /session").
     $json = json_decode(stream_get_contents(STDIN), true);
     $data = $json['data'] ?? null;
     if (!is_array($data)) {

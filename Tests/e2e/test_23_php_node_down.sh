@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib.sh"
 source "$E2E_DIR/php_lib.sh"
 
 url=$E2E_HAPROXY
-CATCH_UP=20 # seconds a returning node may take (the contract says 10)
+CATCH_UP=20 # seconds a returning node may take (docs/REPLICATION.md says 10)
 
 # row NODE ID: the live row (data hex, hlc, origin); tombstone NODE ID: the tombstone (hlc, origin,
 # deleted_at); each empty when there is none.

@@ -30,7 +30,7 @@ HOSTS=(lb db-a db-b pool-1 pool-2 client)
 POOL_PORTS=(9001 9002)
 DB_PASSWORD=change_me
 LB=https://${IP[lb]}
-# The contract: with a node away each request answers within DB_CONNECT_TIMEOUT +
+# docs/REPLICATION.md: with a node away each request answers within DB_CONNECT_TIMEOUT +
 # DB_QUERY_TIMEOUT + 1 seconds (2 + 2 + 1 with the example's settings).
 LIMIT=5
 T0=$EPOCHREALTIME

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Item name and content limits, counted in decoded Unicode code points whatever the encoding
-# and the transport (CONTRACT.md, /manage): a name is 1 to 200 code points after trimming, the
+# and the transport (docs/API.md, "Items"): a name is 1 to 200 code points after trimming, the
 # content at most 10,000. Through each front end, for each of ASCII, precomposed accented Latin
 # ("é", 2 bytes), CJK (3 bytes), emoji (4 bytes, a surrogate pair when JSON-escaped) and
 # combining marks ("e" + U+0301: 2 code points, 1 grapheme), an item is created at each limit
