@@ -57,7 +57,8 @@ let package = Package(
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzChecks"], path: "Tests/Fuzz/RegressionTests"),
         .testTarget(name: "WebCoreTests", dependencies: ["WebCore"]),
         .testTarget(name: "PHPSessionTests", dependencies: ["PHPSession", "WebCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ResponderTests", dependencies: ["Responder", "WebCore", "PHPSession", "Cluster", "FastCGI"]),
+        .testTarget(
+            name: "ResponderTests", dependencies: ["Responder", "WebCore", "PHPSession", "Cluster", "FastCGI"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "CFastCGI", "WebCore"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Postgres", "PHPSession"]),
     ],

@@ -34,7 +34,8 @@ extension ClusterMaintenance {
         let b = client.link(.b)
         let deadline = ContinuousClock.now + configuration.queryTimeout * 15
         do {
-            let locked = try a.query("SELECT pg_try_advisory_lock($1::bigint)", [.int(Self.repairLockKey)], deadline: deadline)
+            let locked = try a.query(
+                "SELECT pg_try_advisory_lock($1::bigint)", [.int(Self.repairLockKey)], deadline: deadline)
             guard locked.bool(0, 0) == true else { return nil }
             defer {
                 _ = try? a.query(
@@ -58,7 +59,8 @@ extension ClusterMaintenance {
             }
             if scope == .full || copied > 0 { recordRepair(rows: copied) }
             if copied > 0 {
-                logger.debug("anti-entropy copied rows that differed between the nodes", metadata: ["db.rows": "\(copied)"])
+                logger.debug(
+                    "anti-entropy copied rows that differed between the nodes", metadata: ["db.rows": "\(copied)"])
             }
             return copied
         } catch {

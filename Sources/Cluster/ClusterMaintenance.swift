@@ -103,7 +103,8 @@ public final class ClusterMaintenance: Sendable {
             }
             let rest = Self.beatInterval - (ContinuousClock.now - started)
             if rest > .zero {
-                Thread.sleep(forTimeInterval: Double(rest.components.attoseconds) / 1e18 + Double(rest.components.seconds))
+                Thread.sleep(
+                    forTimeInterval: Double(rest.components.attoseconds) / 1e18 + Double(rest.components.seconds))
             }
         }
     }
@@ -114,8 +115,9 @@ public final class ClusterMaintenance: Sendable {
         let client = ClusterClient(configuration: configuration, health: health, clock: clock, logger: logger)
         while !stopped.load(ordering: .relaxed) {
             tick(client)
-            Thread.sleep(forTimeInterval: Double(interval.components.attoseconds) / 1e18
-                + Double(interval.components.seconds))
+            Thread.sleep(
+                forTimeInterval: Double(interval.components.attoseconds) / 1e18
+                    + Double(interval.components.seconds))
         }
     }
 
@@ -248,7 +250,8 @@ public final class ClusterMaintenance: Sendable {
                 }
                 for (table, tableKeys) in keys {
                     try copyRows(
-                        table: table, keys: tableKeys, from: sourceLink, to: targetLink, forced: forced, deadline: deadline)
+                        table: table, keys: tableKeys, from: sourceLink, to: targetLink, forced: forced,
+                        deadline: deadline)
                 }
                 _ = try sourceLink.query(
                     "DELETE FROM replication_outbox WHERE seq = ANY($1::bigint[])",
@@ -261,8 +264,11 @@ public final class ClusterMaintenance: Sendable {
                     $0.lastReplayAt = Date()
                 }
                 logger.debug(
-                    "replayed outbox", metadata: ["db.from": "\(source.rawValue)", "db.to": "\(target.rawValue)",
-                    "db.rows": "\(total)"])
+                    "replayed outbox",
+                    metadata: [
+                        "db.from": "\(source.rawValue)", "db.to": "\(target.rawValue)",
+                        "db.rows": "\(total)",
+                    ])
             }
             if health[target].state == .catchingUp {
                 let pending = try sourceLink.query(
@@ -294,12 +300,15 @@ public final class ClusterMaintenance: Sendable {
         guard let table = ReplicatedTable.named(name), !keys.isEmpty else { return }
         func fetch(_ keys: some Sequence<String>) throws(PostgresError) -> FetchedRows {
             FetchedRows(
-                table: table, result: try source.run(table.fetch, [.text(FetchedRows.arrayLiteral(keys))], deadline: deadline))
+                table: table,
+                result: try source.run(table.fetch, [.text(FetchedRows.arrayLiteral(keys))], deadline: deadline))
         }
         var rows = try fetch(keys)
         for _ in 0..<5 {
             if let tombstones = rows.tombstoneArrays { _ = try target.run(table.bury, tombstones, deadline: deadline) }
-            if let live = rows.liveArrays { _ = try target.run(forced ? table.force : table.put, live, deadline: deadline) }
+            if let live = rows.liveArrays {
+                _ = try target.run(forced ? table.force : table.put, live, deadline: deadline)
+            }
             guard forced else { return }
             let copied = rows.versions
             let again = try fetch(copied.keys)
@@ -395,7 +404,8 @@ public final class ClusterMaintenance: Sendable {
                     UPDATE node_standing SET current = true, seen_at = clock_timestamp(),
                         seen_start = pg_postmaster_start_time()
                     """, deadline: deadline)
-                logger.debug("node confirmed to hold every acknowledged write", metadata: ["db.node": "\(target.rawValue)"])
+                logger.debug(
+                    "node confirmed to hold every acknowledged write", metadata: ["db.node": "\(target.rawValue)"])
             } catch {
                 targetLink.close()
                 peerLink.close()

@@ -32,7 +32,8 @@ final class NodeLink {
         let identity = try fresh.query("SELECT name FROM cluster_node", deadline: deadline)
         guard identity.string(0, 0) == name.rawValue else {
             throw PostgresError(
-                .connectionFailed, detail: "database \(parameters.database) is not node \(name.rawValue) (cluster_node)")
+                .connectionFailed, detail: "database \(parameters.database) is not node \(name.rawValue) (cluster_node)"
+            )
         }
         connection = fresh
         generation = health.generation
@@ -40,7 +41,9 @@ final class NodeLink {
     }
 
     /// Sends a prepared statement without waiting.
-    func send(_ statement: Statement, _ values: [PostgresValue], deadline: ContinuousClock.Instant) throws(PostgresError) {
+    func send(_ statement: Statement, _ values: [PostgresValue], deadline: ContinuousClock.Instant)
+        throws(PostgresError)
+    {
         let connection = try open(deadline: deadline)
         if !connection.isPrepared(statement.rawValue) {
             try connection.prepare(statement.rawValue, statement.sql, deadline: deadline)
@@ -55,8 +58,9 @@ final class NodeLink {
         let result = try connection.receive(deadline: deadline)
         if let sentAt {
             let elapsed = ContinuousClock.now - sentAt
-            health.recordSuccess(milliseconds: Double(elapsed.components.attoseconds) / 1e15
-                + Double(elapsed.components.seconds) * 1000)
+            health.recordSuccess(
+                milliseconds: Double(elapsed.components.attoseconds) / 1e15
+                    + Double(elapsed.components.seconds) * 1000)
         }
         return result
     }
@@ -83,9 +87,11 @@ final class NodeLink {
         if error.breaksConnection || error.code == .timedOut {
             connection = nil
             health.recordFailure(error.debugDescription)
-            logger.debug("connection failed", metadata: ["db.node": "\(name.rawValue)", "db.error": "\(error.debugDescription)"])
+            logger.debug(
+                "connection failed", metadata: ["db.node": "\(name.rawValue)", "db.error": "\(error.debugDescription)"])
         } else {
-            logger.debug("statement failed", metadata: ["db.node": "\(name.rawValue)", "db.error": "\(error.debugDescription)"])
+            logger.debug(
+                "statement failed", metadata: ["db.node": "\(name.rawValue)", "db.error": "\(error.debugDescription)"])
         }
     }
 

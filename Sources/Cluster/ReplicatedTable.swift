@@ -135,7 +135,8 @@ struct ReplicatedTable: Sendable {
     func retainedVersionsSQL(lifetime: Int, tombstoneTTL: Int) -> String {
         versionsSQL(
             liveFilter: expires ? "\(changedAt) >= \(Self.ago(seconds: lifetime))" : "true",
-            tombstoneFilter: "deleted_at >= \(Self.ago(seconds: tombstoneAge(lifetime: lifetime, tombstoneTTL: tombstoneTTL)))")
+            tombstoneFilter:
+                "deleted_at >= \(Self.ago(seconds: tombstoneAge(lifetime: lifetime, tombstoneTTL: tombstoneTTL)))")
     }
 
     /// Copies changed in `[$1, $2)`.
@@ -164,7 +165,10 @@ struct ReplicatedTable: Sendable {
             statements.append((Self.purge(name, key: key.name, by: changedAt), lifetime))
         }
         statements.append(
-            (Self.purge(tombstones, key: key.name, by: "deleted_at"), tombstoneAge(lifetime: lifetime, tombstoneTTL: tombstoneTTL)))
+            (
+                Self.purge(tombstones, key: key.name, by: "deleted_at"),
+                tombstoneAge(lifetime: lifetime, tombstoneTTL: tombstoneTTL)
+            ))
         return statements
     }
 

@@ -104,7 +104,8 @@ public struct SessionStore {
             try client.standAlone(on: first)
             let collected = client.sendAndCollect(.sessionCompareAndSetAlone, on: [first], values: values)
             guard let result = collected.results[first] else {
-                throw ClusterError(collected.unconfirmed.isEmpty ? .unavailable : .indeterminate, detail: "write unconfirmed")
+                throw ClusterError(
+                    collected.unconfirmed.isEmpty ? .unavailable : .indeterminate, detail: "write unconfirmed")
             }
             return result.rowCount == 1
         }
@@ -198,7 +199,8 @@ public struct SessionStore {
                 _ = try client.run(
                     .sessionReplaceIf,
                     [
-                        .text(id), .bytes(current.bytes(0, "data") ?? []), .int(theirs.hlc), .text(String(theirs.origin)),
+                        .text(id), .bytes(current.bytes(0, "data") ?? []), .int(theirs.hlc),
+                        .text(String(theirs.origin)),
                         .int(mine.hlc), .text(String(mine.origin)), firstFence,
                     ], on: first)
             }

@@ -131,7 +131,9 @@ public enum CGIResponseText {
             bytes.append(UInt8(ascii: "\n"))
         }
         var hasLength = false
-        for (name, value) in response.headers where ASCIICaseInsensitive.equals(name, "location") { line("Location", value) }
+        for (name, value) in response.headers where ASCIICaseInsensitive.equals(name, "location") {
+            line("Location", value)
+        }
         line("Status", "\(response.status) \(HTTPResponse.reason(response.status))")
         for (name, value) in response.headers where !ASCIICaseInsensitive.equals(name, "location") {
             if ASCIICaseInsensitive.equals(name, "content-length") { hasLength = true }

@@ -42,8 +42,7 @@ public final class PostgresConnection {
         let keys = pairs.map { strdup($0.0) }
         let values = pairs.map { strdup($0.1) }
         defer {
-            keys.forEach { free($0) }
-            values.forEach { free($0) }
+            for pointer in keys + values { free(pointer) }
         }
         var keyPointers: [UnsafePointer<CChar>?] = keys.map { UnsafePointer($0) } + [nil]
         var valuePointers: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
@@ -222,14 +221,18 @@ public final class PostgresConnection {
                 formats.append(1)
             }
         }
-        defer { storage.forEach { $0?.deallocate() } }
+        defer {
+            for buffer in storage { buffer?.deallocate() }
+        }
         let values: [UnsafePointer<CChar>?] = storage.map {
             $0.map { UnsafePointer($0.assumingMemoryBound(to: CChar.self)) }
         }
         return values.withUnsafeBufferPointer { valueBuffer in
             lengths.withUnsafeBufferPointer { lengthBuffer in
                 formats.withUnsafeBufferPointer { formatBuffer in
-                    body(Int32(parameters.count), valueBuffer.baseAddress, lengthBuffer.baseAddress, formatBuffer.baseAddress)
+                    body(
+                        Int32(parameters.count), valueBuffer.baseAddress, lengthBuffer.baseAddress,
+                        formatBuffer.baseAddress)
                 }
             }
         }

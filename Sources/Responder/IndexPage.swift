@@ -67,7 +67,8 @@ enum IndexPage {
         html.text(view.servedBy)
         html.markup("</strong></dd></div>\n<div><dt>Pools that served this session</dt><dd><strong id=\"pool-count\">")
         html.text(view.sessionPools.count)
-        html.markup("</strong></dd></div>\n</dl>\n<p class=\"pool-names\">Seen by this session: <span id=\"session-pools\">")
+        html.markup(
+            "</strong></dd></div>\n</dl>\n<p class=\"pool-names\">Seen by this session: <span id=\"session-pools\">")
         for pool in view.sessionPools {
             html.markup("<span class=\"tag\">")
             html.text(pool)

@@ -33,7 +33,9 @@ public struct InputLimits: Sendable {
             }
             var count = 1
             for byte in cookie.utf8 where byte == UInt8(ascii: ";") { count += 1 }
-            guard count <= maxCookies else { throw HTTPError(431, "The request carries more than \(maxCookies) cookies.") }
+            guard count <= maxCookies else {
+                throw HTTPError(431, "The request carries more than \(maxCookies) cookies.")
+            }
         }
         for (name, value) in request.headers where value.utf8.count > maxHeaderBytes && name != "cookie" {
             throw HTTPError(431, "A request header is longer than \(maxHeaderBytes) bytes.")

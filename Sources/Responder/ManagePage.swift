@@ -109,7 +109,10 @@ enum ManagePage {
         let isNew = form.id == nil
         html.markup("<section class=\"card")
         html.markup(" narrow", if: !isNew)
-        html.markup(isNew ? "\" aria-labelledby=\"create-title\">\n<h2 id=\"create-title\">" : "\" aria-labelledby=\"edit-title\">\n<h2 id=\"edit-title\">")
+        html.markup(
+            isNew
+                ? "\" aria-labelledby=\"create-title\">\n<h2 id=\"create-title\">"
+                : "\" aria-labelledby=\"edit-title\">\n<h2 id=\"edit-title\">")
         if let id = form.id {
             html.markup("Item ")
             html.text(id)
@@ -120,7 +123,9 @@ enum ManagePage {
         html.markup(
             "<p class=\"error-summary\" role=\"alert\" id=\"form-error\">Not saved: please correct the marked field.</p>\n",
             if: form.hasErrors)
-        html.markup("<form method=\"post\" action=\"/manage\" id=\"item-form\">\n<input type=\"hidden\" name=\"action\" value=\"")
+        html.markup(
+            "<form method=\"post\" action=\"/manage\" id=\"item-form\">\n<input type=\"hidden\" name=\"action\" value=\""
+        )
         html.markup(isNew ? "create" : "update")
         html.markup("\">\n")
         if let id = form.id {
@@ -143,7 +148,8 @@ enum ManagePage {
         html.markup("</div>\n<div class=\"field")
         html.markup(" invalid", if: form.contentError != nil)
         html.markup(
-            "\"><label for=\"item-content\">Content</label>\n<textarea id=\"item-content\" name=\"content\" rows=\"4\" maxlength=\"10000\"")
+            "\"><label for=\"item-content\">Content</label>\n<textarea id=\"item-content\" name=\"content\" rows=\"4\" maxlength=\"10000\""
+        )
         html.markup(" aria-invalid=\"true\" aria-describedby=\"item-content-error\"", if: form.contentError != nil)
         // HTML drops a newline right after `<textarea>`, so content that starts with one keeps it.
         html.markup(">\n")
@@ -159,7 +165,8 @@ enum ManagePage {
         html.markup("</button>\n")
         if let id = form.id {
             html.markup(
-                "<a href=\"/manage\">Cancel</a> <a class=\"button secondary danger-text push\" href=\"/manage?confirm_delete=")
+                "<a href=\"/manage\">Cancel</a> <a class=\"button secondary danger-text push\" href=\"/manage?confirm_delete="
+            )
             html.text(id)
             html.markup("\">Delete…</a>\n")
         }

@@ -63,8 +63,10 @@ struct ItemForm {
     let nameError: String?
     let contentError: String?
 
-    init(id: Int64? = nil, name: String = "", content: String = "", nameError: String? = nil,
-        contentError: String? = nil) {
+    init(
+        id: Int64? = nil, name: String = "", content: String = "", nameError: String? = nil,
+        contentError: String? = nil
+    ) {
         self.id = id
         self.name = name
         self.content = content

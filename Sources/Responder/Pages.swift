@@ -12,8 +12,10 @@ public struct Pages: Sendable {
     /// Headers every page carries. `img-src` allows `data:` for the icon, which is inline so that
     /// no page asks for a `/favicon.ico` that would not exist.
     static let securityHeaders: [(name: String, value: String)] = [
-        ("Content-Security-Policy",
-         "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        (
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        ),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "same-origin"),
         ("X-Frame-Options", "DENY"),
@@ -42,7 +44,9 @@ public struct Pages: Sendable {
 
     /// A small HTML error page.
     func error(status: Int, message: String) -> String {
-        String(decoding: ErrorPage.render(title: "\(status) \(HTTPResponse.reason(status))", message: message), as: UTF8.self)
+        String(
+            decoding: ErrorPage.render(title: "\(status) \(HTTPResponse.reason(status))", message: message),
+            as: UTF8.self)
     }
 
     /// The stylesheet, cacheable, with `304` for a matching `If-None-Match`.
@@ -69,6 +73,7 @@ public struct Pages: Sendable {
         guard let t = bytes.firstIndex(of: UInt8(ascii: "T")), bytes.last == UInt8(ascii: "Z"), bytes.count - t > 6,
             !bytes[(t + 1)...].contains(UInt8(ascii: "T"))
         else { return iso }
-        return String(decoding: bytes[..<t] + [UInt8(ascii: " ")] + bytes[(t + 1)..<(t + 6)] + Array(" UTC".utf8), as: UTF8.self)
+        return String(
+            decoding: bytes[..<t] + [UInt8(ascii: " ")] + bytes[(t + 1)..<(t + 6)] + Array(" UTC".utf8), as: UTF8.self)
     }
 }

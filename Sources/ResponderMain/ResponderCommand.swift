@@ -89,7 +89,8 @@ struct ResponderCommand: ParsableCommand {
         // A node's fall and return are the operator's business: logged here, once per change.
         health.onTransition { [logger] change in
             var metadata: Logger.Metadata = [
-                "db.node": "\(change.node.rawValue)", "db.from": "\(change.from.rawValue)", "db.to": "\(change.to.rawValue)",
+                "db.node": "\(change.node.rawValue)", "db.from": "\(change.from.rawValue)",
+                "db.to": "\(change.to.rawValue)",
             ]
             if !change.detail.isEmpty { metadata["db.error"] = "\(change.detail)" }
             switch change.to {
@@ -142,7 +143,10 @@ struct ResponderCommand: ParsableCommand {
         }
         logger.notice(
             "responder started",
-            metadata: ["responder.pool": "\(servedBy)", "responder.workers": "\(settings.workers)", "responder.listen": "\(address)"])
+            metadata: [
+                "responder.pool": "\(servedBy)", "responder.workers": "\(settings.workers)",
+                "responder.listen": "\(address)",
+            ])
 
         var received: Int32 = 0
         sigwait(&stopSignals, &received)
@@ -181,7 +185,8 @@ final class WorkerHandler: FastCGIHandler {
     let preparedPaths = [Array("/health".utf8)]
 
     func preparedAnswer(to request: BareGet) -> [UInt8]? {
-        guard let index = application.preparedHealthIndex(
+        guard
+            let index = application.preparedHealthIndex(
                 longestHeaderValue: request.longestHeaderValue, cookieBytes: request.cookieBytes,
                 cookies: request.cookies)
         else { return nil }

@@ -113,10 +113,14 @@ extension HTTPRequest {
         maxBodyBytes: Int
     ) -> HTTPRequest {
         var headers = parameters.headers
-        let givenMethod = parameters.method, requestURI = parameters.requestURI
-        let scriptName = parameters.scriptName, pathInfo = parameters.pathInfo
-        let queryString = parameters.queryString, httpsFlag = parameters.https
-        let contentLength = parameters.contentLength, contentType = parameters.contentType
+        let givenMethod = parameters.method
+        let requestURI = parameters.requestURI
+        let scriptName = parameters.scriptName
+        let pathInfo = parameters.pathInfo
+        let queryString = parameters.queryString
+        let httpsFlag = parameters.https
+        let contentLength = parameters.contentLength
+        let contentType = parameters.contentType
         if let contentType, !contentType.isEmpty { headers["content-type"] = contentType }
         let method = givenMethod ?? "GET"
         var request = HTTPRequest(

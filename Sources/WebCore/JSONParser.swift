@@ -76,9 +76,15 @@ public struct JSONParser {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
         case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw error("The JSON body holds an unexpected character.")
         }
@@ -95,7 +101,9 @@ public struct JSONParser {
     }
 
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= limits.maxDepth else { throw overLimit("The JSON body is nested deeper than \(limits.maxDepth) levels.") }
+        guard depth <= limits.maxDepth else {
+            throw overLimit("The JSON body is nested deeper than \(limits.maxDepth) levels.")
+        }
         index += 1
         var result: [(key: String, value: JSONValue)] = []
         var seen = Set<[UInt8]>()
@@ -131,7 +139,9 @@ public struct JSONParser {
     }
 
     private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= limits.maxDepth else { throw overLimit("The JSON body is nested deeper than \(limits.maxDepth) levels.") }
+        guard depth <= limits.maxDepth else {
+            throw overLimit("The JSON body is nested deeper than \(limits.maxDepth) levels.")
+        }
         index += 1
         var result: [JSONValue] = []
         skipWhitespace()

@@ -34,7 +34,9 @@ struct PostgresParameterTests {
         let connection = try TestCluster.connect(.b)
         try connection.prepare("parameterKinds", Self.sql, deadline: TestCluster.deadline())
         Self.check(try connection.execute("parameterKinds", Self.parameters, deadline: TestCluster.deadline()))
-        #expect(try connection.query("SELECT $1::text IS NULL", [.null], deadline: TestCluster.deadline()).bool(0, 0) == true,
+        #expect(
+            try connection.query("SELECT $1::text IS NULL", [.null], deadline: TestCluster.deadline()).bool(0, 0)
+                == true,
             "only NULLs")
         #expect(try connection.query("SELECT 1", [], deadline: TestCluster.deadline()).int64(0, 0) == 1, "none")
     }

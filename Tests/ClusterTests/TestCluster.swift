@@ -78,15 +78,14 @@ enum TestCluster {
     }
 
     static func maintenance(_ client: ClusterClient) -> ClusterMaintenance {
-        ClusterMaintenance(configuration: client.configuration, health: client.health, clock: client.clock, logger: logger)
+        ClusterMaintenance(
+            configuration: client.configuration, health: client.health, clock: client.clock, logger: logger)
     }
 
     static func uniqueID() -> String {
         "test" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
     }
 }
-
-import Testing
 
 /// Fails the run when the test command promised databases but none were configured, so the
 /// database suites can never be skipped silently in CI.

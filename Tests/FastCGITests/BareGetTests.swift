@@ -12,7 +12,9 @@ import WebCore
     func withRequest<T>(_ parameters: [String], _ body: (FastCGIRequest) -> T) -> T {
         var strings = parameters.map { strdup($0) }
         strings.append(nil)
-        defer { strings.forEach { free($0) } }
+        defer {
+            for string in strings { free(string) }
+        }
         let raw = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
         defer { raw.deallocate() }
         memset(raw, 0, MemoryLayout<FCGX_Request>.size)
@@ -48,9 +50,10 @@ import WebCore
 
     @Test func theCookieIsMeasuredApartInAnyCase() throws {
         for name in ["HTTP_COOKIE", "HTTP_cookie", "HTTP_Cookie"] {
-            let bare = try #require(withRequest(plain + ["\(name)=a=1; b=2;c=3", "HTTP_X_LONG=123456789012345"]) {
-                $0.bareGet(paths: health)
-            })
+            let bare = try #require(
+                withRequest(plain + ["\(name)=a=1; b=2;c=3", "HTTP_X_LONG=123456789012345"]) {
+                    $0.bareGet(paths: health)
+                })
             #expect(bare.cookieBytes == 12 && bare.cookies == 3, "\(name)")
             #expect(bare.longestHeaderValue == 15)
         }
@@ -76,7 +79,8 @@ import WebCore
         #expect(withRequest(plain.filter { !$0.hasPrefix("REQUEST_METHOD=") }) { $0.bareGet(paths: health) } == nil)
         #expect(withRequest(plain.filter { !$0.hasPrefix("REQUEST_URI=") }) { $0.bareGet(paths: health) } == nil)
         #expect(withRequest(plain + ["REQUEST_URI=/other"]) { $0.bareGet(paths: health) } == nil, "the last one counts")
-        #expect(withRequest(plain + ["REQUEST_METHOD=POST"]) { $0.bareGet(paths: health) } == nil, "the last one counts")
+        #expect(
+            withRequest(plain + ["REQUEST_METHOD=POST"]) { $0.bareGet(paths: health) } == nil, "the last one counts")
     }
 
     @Test func responseTextPutsLocationFirstAndAddsTheLength() {
@@ -85,7 +89,10 @@ import WebCore
         response.addHeader("Location", "/manage")
         response.body = Array("see".utf8)
         let text = String(decoding: CGIResponseText.bytes(of: response, includeBody: true), as: UTF8.self)
-        #expect(text == "Location: /manage\r\nStatus: 303 See Other\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 3\r\n\r\nsee")
+        #expect(
+            text
+                == "Location: /manage\r\nStatus: 303 See Other\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 3\r\n\r\nsee"
+        )
         let head = String(decoding: CGIResponseText.bytes(of: response, includeBody: false), as: UTF8.self)
         #expect(head.hasSuffix("Content-Length: 3\r\n\r\n"))
     }

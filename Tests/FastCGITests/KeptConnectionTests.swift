@@ -17,7 +17,9 @@ import WebCore
         init(served: Counter) { self.served = served }
         func respond(to request: HTTPRequest) -> HTTPResponse {
             let number = served.value.add(1, ordering: .relaxed).newValue
-            return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain")], body: Array("n=\(number) body=\(request.body.count)".utf8))
+            return HTTPResponse(
+                status: 200, headers: [("Content-Type", "text/plain")],
+                body: Array("n=\(number) body=\(request.body.count)".utf8))
         }
         func shutdown() {}
     }
@@ -46,7 +48,8 @@ import WebCore
             }
             try #require(bound)
             port = UInt16(bigEndian: address.sin_port)
-            server = FastCGIServer(listenSocket: socket, workers: workers, maxBodyBytes: 1024, logger: Logger(label: "test"))
+            server = FastCGIServer(
+                listenSocket: socket, workers: workers, maxBodyBytes: 1024, logger: Logger(label: "test"))
             let served = self.served
             try server.start { _ in CountingHandler(served: served) }
         }

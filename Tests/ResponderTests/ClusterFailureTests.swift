@@ -134,7 +134,9 @@ import WebCore
         let response = harness.json("/manage", #"{"action":"create","name":"x"}"#)
         #expect(response.status == 504)
         #expect(response.header("Retry-After") == "5")
-        #expect(response.bodyText == #"{"error":"The database did not confirm the change in time; it may or may not have been made."}"#)
+        #expect(
+            response.bodyText
+                == #"{"error":"The database did not confirm the change in time; it may or may not have been made."}"#)
         #expect(showsNoInternals(response.bodyText))
     }
 

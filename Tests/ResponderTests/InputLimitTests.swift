@@ -13,7 +13,9 @@ import WebCore
         return (harness, id)
     }
 
-    static func expectUnchanged(_ harness: Harness, _ id: String, _ before: [UInt8]?, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectUnchanged(
+        _ harness: Harness, _ id: String, _ before: [UInt8]?, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(harness.sessions.rows[id]?.data == before, sourceLocation: sourceLocation)
         #expect(harness.sessions.rows.count == 1, sourceLocation: sourceLocation)
     }
@@ -97,7 +99,8 @@ import WebCore
         #expect(over.status == 431)
         #expect(over.errorMessage == "A request header is longer than 300 bytes.")
         Self.expectUnchanged(harness, id, before)
-        #expect(harness.send("GET", "/health", headers: ["user-agent": String(repeating: "u", count: 300)]).status == 200)
+        #expect(
+            harness.send("GET", "/health", headers: ["user-agent": String(repeating: "u", count: 300)]).status == 200)
     }
 
     @Test func cookieBytesAndCount() throws {
@@ -127,7 +130,8 @@ import WebCore
         #expect(over.status == 413)
         #expect(over.errorMessage == "The session would grow past 1024 bytes.")
         Self.expectUnchanged(harness, id, before)
-        #expect(harness.form("/session", "key=big&value=" + String(repeating: "x", count: 900), cookie: id).status == 200)
+        #expect(
+            harness.form("/session", "key=big&value=" + String(repeating: "x", count: 900), cookie: id).status == 200)
     }
 
     @Test(arguments: [

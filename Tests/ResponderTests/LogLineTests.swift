@@ -64,7 +64,8 @@ import WebCore
     }
 
     @Test(arguments: [
-        (0.0, 1, "0.0"), (1.25, 1, "1.2"), (1.35, 1, "1.4"), (9.96, 1, "10.0"), (12.345, 0, "12"), (0.05, 3, "0.050"), (-3.0, 1, "0.0"),
+        (0.0, 1, "0.0"), (1.25, 1, "1.2"), (1.35, 1, "1.4"), (9.96, 1, "10.0"), (12.345, 0, "12"), (0.05, 3, "0.050"),
+        (-3.0, 1, "0.0"),
     ])
     func decimalsWithoutFoundation(value: Double, places: Int, expected: String) {
         #expect(Application.decimal(value, places: places) == expected)

@@ -31,7 +31,8 @@ final class PagesHarness {
     init(servedBy: String = Harness.servedBy, readsServers: Bool = true, outbox: Int = 0, oldest: Int = 0) throws {
         let configuration = try ResponderConfiguration(environment: baseEnvironment)
         services = ResponderServices(
-            configuration: configuration, health: ClusterHealth(), metrics: ResponderMetrics(pool: servedBy), servedBy: servedBy,
+            configuration: configuration, health: ClusterHealth(), metrics: ResponderMetrics(pool: servedBy),
+            servedBy: servedBy,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             replicationFigures: { ReplicationFigures(outboxLength: outbox, outboxOldestAgeSeconds: oldest) })
         app = Application(
@@ -75,11 +76,16 @@ final class PagesHarness {
         let harness = try PagesHarness()
         let id = try #require(harness.get("/").sessionCookieID)
         let header = "PHPSESSID=\(id); served_by_pools=pool-other|\(PercentDecoding.encode(Harness.servedBy))"
-        let page = harness.app.respond(to: HTTPRequest(method: "GET", path: "/", headers: ["accept": "text/html", "cookie": header])).bodyText
+        let page = harness.app.respond(
+            to: HTTPRequest(method: "GET", path: "/", headers: ["accept": "text/html", "cookie": header])
+        ).bodyText
         #expect(page.contains(#"<strong id="pool-count">2</strong>"#))
         #expect(page.contains(#"<span class="tag">pool-other</span>"#))
         // A fresh session (no valid id) forgets the pools of the old one.
-        let fresh = harness.app.respond(to: HTTPRequest(method: "GET", path: "/", headers: ["accept": "text/html", "cookie": "served_by_pools=pool-other"])).bodyText
+        let fresh = harness.app.respond(
+            to: HTTPRequest(
+                method: "GET", path: "/", headers: ["accept": "text/html", "cookie": "served_by_pools=pool-other"])
+        ).bodyText
         #expect(fresh.contains(#"<strong id="pool-count">1</strong>"#))
     }
 
@@ -90,7 +96,11 @@ final class PagesHarness {
         #expect(names.first == "p2" && names.last == "p33")
         #expect(ServedByPools.recording("p20", in: many) == many)
         #expect(ServedByPools.names(inCookieHeader: "served_by_pools=a|%zz||a|b%7Cc") == ["a", "b|c"])
-        #expect(ServedByPools.names(inCookieHeader: ServedByPools.cookieName + "=" + ServedByPools.cookieValue(["x y", "é"])) == ["x y", "é"])
+        #expect(
+            ServedByPools.names(
+                inCookieHeader: ServedByPools.cookieName + "=" + ServedByPools.cookieValue(["x y", "é"])) == [
+                    "x y", "é",
+                ])
     }
 
     @Test func theIndexShowsVisitsPoolsNodesAndTheQueue() throws {
@@ -112,15 +122,21 @@ final class PagesHarness {
     @Test func theRegisteredPoolsComeFromTheServersTable() throws {
         let harness = try PagesHarness()
         harness.servers.servers = [
-            RegisteredServer(name: "pool-1", host: "127.0.0.1", port: 9001, active: true, lastSeen: "2026-11-26T19:00:00Z"),
+            RegisteredServer(
+                name: "pool-1", host: "127.0.0.1", port: 9001, active: true, lastSeen: "2026-11-26T19:00:00Z"),
             RegisteredServer(name: Harness.servedBy, host: "127.0.0.1", port: 9002, active: true, lastSeen: ""),
             RegisteredServer(name: "<pool>", host: "h", port: 1, active: false, lastSeen: "2026-11-26T18:00:00Z"),
         ]
         let page = harness.get("/").bodyText
         #expect(harness.servers.reads == 1)
-        #expect(page.contains(#"<th scope="row" class="wrap">pool-1</th><td data-label="Address">127.0.0.1:9001</td><td data-label="State"><span class="state up">active</span>"#))
+        #expect(
+            page.contains(
+                #"<th scope="row" class="wrap">pool-1</th><td data-label="Address">127.0.0.1:9001</td><td data-label="State"><span class="state up">active</span>"#
+            ))
         #expect(page.contains(#"<time datetime="2026-11-26T19:00:00Z">2026-11-26 19:00 UTC</time>"#))
-        #expect(page.contains(#"<tr class="current"><th scope="row" class="wrap">pool-test:9001 <small>(this page)</small>"#))
+        #expect(
+            page.contains(
+                #"<tr class="current"><th scope="row" class="wrap">pool-test:9001 <small>(this page)</small>"#))
         #expect(page.contains("&lt;pool&gt;") && !page.contains("<pool>"))
         #expect(page.contains(#"<span class="state down">stopped</span>"#))
         #expect(page.contains("served it"))
@@ -208,7 +224,10 @@ final class PagesHarness {
         let item = try harness.createItem("doomed")
         let page = harness.get("/manage", query: "confirm_delete=\(item.id)").bodyText
         #expect(page.contains("<h1>Delete “doomed”?</h1>"))
-        #expect(page.contains(#"<input type="hidden" name="action" value="delete"><input type="hidden" name="id" value="\#(item.id)">"#))
+        #expect(
+            page.contains(
+                #"<input type="hidden" name="action" value="delete"><input type="hidden" name="id" value="\#(item.id)">"#
+            ))
         #expect(harness.items.items[item.id] != nil, "showing the question deletes nothing")
     }
 
@@ -315,7 +334,8 @@ final class PagesHarness {
     static func variants() throws -> [(String, String)] {
         let harness = try PagesHarness(outbox: 3, oldest: 4)
         harness.servers.servers = [
-            RegisteredServer(name: "pool-1", host: "127.0.0.1", port: 9001, active: true, lastSeen: "2026-11-26T19:00:00Z")
+            RegisteredServer(
+                name: "pool-1", host: "127.0.0.1", port: 9001, active: true, lastSeen: "2026-11-26T19:00:00Z")
         ]
         let id = try #require(harness.get("/").sessionCookieID)
         _ = harness.post("/session", "key=color&value=%3Cblue%3E", cookie: id)
@@ -360,9 +380,10 @@ final class PagesHarness {
             <p style="color:red" onclick="x()">x</p><label for="missing">L</label></body></html>
             """
         let problems = MarkupCheck.problems(in: page).joined(separator: "\n")
-        for expected in ["nested <form>", "duplicate id a", "no label for input a", "</div> closes <span>",
-            "inline style", "event handler", "label for missing"]
-        {
+        for expected in [
+            "nested <form>", "duplicate id a", "no label for input a", "</div> closes <span>",
+            "inline style", "event handler", "label for missing",
+        ] {
             #expect(problems.contains(expected), "\(expected) not found in \(problems)")
         }
     }
@@ -440,7 +461,9 @@ enum MarkupCheck {
                 problems.append("no label for \(tag.name) \(id)")
             }
         }
-        for (kind, target) in references where !ids.contains(target) { problems.append("\(kind) \(target) names no id") }
+        for (kind, target) in references where !ids.contains(target) {
+            problems.append("\(kind) \(target) names no id")
+        }
         return problems
     }
 

@@ -29,7 +29,9 @@ import WebCore
     /// Headers within a third of their limits (invalid UTF-8 can triple when repaired) may be
     /// answered in advance; anything nearer a limit goes through the full route's checks.
     @Test func headersNearALimitTakeTheFullRoute() throws {
-        let harness = try Harness(environment: ["MAX_HEADER_BYTES": "3000", "MAX_COOKIE_BYTES": "300", "MAX_COOKIES": "3"])
+        let harness = try Harness(environment: [
+            "MAX_HEADER_BYTES": "3000", "MAX_COOKIE_BYTES": "300", "MAX_COOKIES": "3",
+        ])
         func index(_ longest: Int, _ cookieBytes: Int, _ cookies: Int) -> Int? {
             harness.app.preparedHealthIndex(longestHeaderValue: longest, cookieBytes: cookieBytes, cookies: cookies)
         }
@@ -38,7 +40,8 @@ import WebCore
         #expect(index(0, 101, 1) == nil)
         #expect(index(0, 10, 4) == nil)
         // The full route refuses what is past a limit; the short way never sees it.
-        #expect(harness.send("GET", "/health", headers: ["user-agent": String(repeating: "x", count: 3001)]).status == 431)
+        #expect(
+            harness.send("GET", "/health", headers: ["user-agent": String(repeating: "x", count: 3001)]).status == 431)
         #expect(harness.send("GET", "/health", headers: ["cookie": "a=1; b=2; c=3; d=4"]).status == 431)
     }
 

@@ -9,10 +9,11 @@ import WebCore
     }
 
     @Test func pathQueryHeadersAndHTTPS() {
-        let request = Self.request([
-            "REQUEST_METHOD": "post", "REQUEST_URI": "/sess%69on?a=1", "HTTP_X_FORWARDED_PROTO": "https",
-            "HTTP_ACCEPT_LANGUAGE": "en", "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": "2",
-        ], body: Array("{}".utf8))
+        let request = Self.request(
+            [
+                "REQUEST_METHOD": "post", "REQUEST_URI": "/sess%69on?a=1", "HTTP_X_FORWARDED_PROTO": "https",
+                "HTTP_ACCEPT_LANGUAGE": "en", "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": "2",
+            ], body: Array("{}".utf8))
         #expect(request.method == "POST")
         #expect(request.path == "/session")
         #expect(request.query == "a=1")
@@ -68,8 +69,10 @@ import WebCore
     /// The list form keeps the last of repeated names, as the bytes form does.
     @Test func theLastOfRepeatedParametersCounts() {
         let request = HTTPRequest.fromCGI(
-            CGIParameters([("REQUEST_URI", "/a"), ("HTTP_ACCEPT", "text/html"), ("REQUEST_URI", "/b?x=1"),
-                ("HTTP_ACCEPT", "application/json")]),
+            CGIParameters([
+                ("REQUEST_URI", "/a"), ("HTTP_ACCEPT", "text/html"), ("REQUEST_URI", "/b?x=1"),
+                ("HTTP_ACCEPT", "application/json"),
+            ]),
             readBody: { _ in [] }, maxBodyBytes: 10)
         #expect(request.path == "/b")
         #expect(request.query == "x=1")
