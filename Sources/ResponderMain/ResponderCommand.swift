@@ -74,12 +74,14 @@ struct ResponderCommand: ParsableCommand {
         let address = FastCGIServer.localAddress(of: socket) ?? "unknown:0"
         let servedBy = settings.responderName ?? address
 
-        // Block the stop signals before any thread starts, so only `sigwait` below sees them.
-        var stopSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        sigaddset(&stopSignals, SIGTERM)
-        sigaddset(&stopSignals, SIGINT)
-        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        // Block the signals handled here before any thread starts, so only `sigwait` below sees
+        // them: SIGTERM and SIGINT stop the pool, SIGUSR1 reopens LOG_FILE (log rotation).
+        var handledSignals = sigset_t()
+        sigemptyset(&handledSignals)
+        sigaddset(&handledSignals, SIGTERM)
+        sigaddset(&handledSignals, SIGINT)
+        sigaddset(&handledSignals, SIGUSR1)
+        pthread_sigmask(SIG_BLOCK, &handledSignals, nil)
 
         let cluster = ClusterConfiguration(
             nodeA: settings.nodeA, nodeB: settings.nodeB, queryTimeout: .seconds(settings.dbQueryTimeout),
@@ -149,7 +151,14 @@ struct ResponderCommand: ParsableCommand {
             ])
 
         var received: Int32 = 0
-        sigwait(&stopSignals, &received)
+        while sigwait(&handledSignals, &received) == 0, received == SIGUSR1 {
+            do {
+                try sink.reopen()
+                logger.notice("log file reopened", metadata: ["process.signal": "\(received)"])
+            } catch {
+                logger.warning("log file not reopened", metadata: ["log.error": "\(error)"])
+            }
+        }
         logger.notice("stopping: finishing requests in flight", metadata: ["process.signal": "\(received)"])
         let finished = server.stop(timeout: .seconds(settings.requestTerminateTimeout))
         maintenance.stop()
