@@ -76,12 +76,15 @@ extension Application {
         throw ClusterError(.conflict, detail: "could not reserve a new session id")
     }
 
-    /// The well-formed session id from the cookie, if any.
+    /// The well-formed session id from the cookie, if any. The value is URL-decoded as PHP
+    /// decodes every cookie: PHP's `setcookie` sends a `,` of an id as `%2C`, so a session that
+    /// a PHP page started arrives encoded.
     func cookieSessionID(_ request: HTTPRequest) -> String? {
-        guard let id = Cookies.value(named: configuration.sessionName, in: request.header("cookie")),
-            SessionID.isWellFormed(id)
-        else { return nil }
-        return id
+        guard let raw = Cookies.value(named: configuration.sessionName, in: request.header("cookie")) else {
+            return nil
+        }
+        let id = (try? PercentDecoding.decode(Array(raw.utf8), plusAsSpace: true)) ?? raw
+        return SessionID.isWellFormed(id) ? id : nil
     }
 
     private func checkSize(_ encoded: [UInt8]) throws(HTTPError) {

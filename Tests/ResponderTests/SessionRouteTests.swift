@@ -52,6 +52,23 @@ import WebCore
         #expect(harness.withCookie("GET", "/session", id).jsonBody?["visits"] == .int(4))
     }
 
+    /// PHP's `setcookie` URL-encodes the id it sends (a `,` becomes `%2C`), and PHP decodes every
+    /// cookie it reads: a session a PHP page started is the same session here.
+    @Test func anURLEncodedSessionCookieIsTheSameSession() throws {
+        let harness = try Harness()
+        let id = "abcdefghij,klmnopqrst-uvwx,yz012345"
+        harness.sessions.seed(id, try PHPSessionData.decode(Array("visits|i:4;".utf8)))
+        let encoded = id.replacingOccurrences(of: ",", with: "%2C")
+        let response = harness.send("GET", "/session", headers: ["cookie": "PHPSESSID=\(encoded)"])
+        #expect(response.jsonBody?["id"] == .string(id))
+        #expect(response.jsonBody?["visits"] == .int(4))
+        #expect(response.headers(named: "Set-Cookie").isEmpty)
+        // A broken escape is no id: a new session, as PHP's strict mode does.
+        let broken = harness.send("GET", "/session", headers: ["cookie": "PHPSESSID=abcdefghijklmnopqrstuvwx%2"])
+        #expect(broken.sessionCookieID != nil)
+        #expect(broken.jsonBody?["id"] != .string("abcdefghijklmnopqrstuvwx%2"))
+    }
+
     @Test func showingTheSessionChangesNothing() throws {
         let harness = try Harness()
         let id = try #require(harness.send("GET", "/").sessionCookieID)
