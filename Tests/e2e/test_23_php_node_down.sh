@@ -144,7 +144,8 @@ switch ($mode) {
         $h->open('', 'PHPSESSID');
         $data = $h->read($id);
         check('the handler reads the session', is_string($data) && $data !== '', var_export($data, true));
-        $connections = (new ReflectionProperty($h, 'connections'))->getValue($h);
+        $links = (new ReflectionProperty($h, 'links'))->getValue($h);  // SessionCluster\NodeLinks
+        $connections = (new ReflectionProperty($links, 'connections'))->getValue($links);
         $pid = pg_get_pid($connections['b']);
         file_put_contents(getenv('E2E_TMP') . '/stopped-pid', (string) $pid);
         register_shutdown_function(fn () => posix_kill($pid, SIGCONT));
