@@ -2,13 +2,15 @@
 # The layout of docs/MULTIHOST.md with every host a network namespace on one bridge:
 #
 #   client ──HTTPS──► lb (HAProxy, TLS) ──FastCGI──► pool-1 (pools :9001 :9002) ──TLS──► db-a (node A)
-#                                               └──► pool-2 (pools :9001 :9002) ──TLS──► db-b (node B)
+#   mon ──:8404──────┘                          └──► pool-2 (pools :9001 :9002) ──TLS──► db-b (node B)
 #
 # It runs the example configs of deploy/multihost/ (addresses and paths rewritten) and checks
 # that requests cross every host (X-Served-By names both pool hosts, visits rise across them, an
 # item is on both nodes), that cookies are Secure over HTTPS, that the nodes take only the pool
-# hosts and only over TLS, and that the site keeps serving while node B is stopped, while node A
-# is cut off the network (no RST: a host that vanished), and while a whole pool host is cut off.
+# hosts and only over TLS, that /status is served to the monitoring network and loopback only,
+# that deploy/multihost/rolling-restart restarts every pool under load without a failed request,
+# and that the site keeps serving while node B is stopped, while node A is cut off the network
+# (no RST: a host that vanished), and while a whole pool host is cut off.
 #
 # Every namespace, link and process is its own and goes at the end; the root namespace's network
 # is never touched (the bridge lives in a namespace too). It needs root; it prints SKIP and exits 0
@@ -21,12 +23,17 @@
 source "$(dirname "$0")/lib.sh"
 
 MULTIHOST=$E2E_ROOT/deploy/multihost
-# Namespaces: <prefix>-lb, -pool-1, -pool-2, -db-a, -db-b, -client, -sw (the bridge); the pid
+# Namespaces: <prefix>-lb, -pool-1, -pool-2, -db-a, -db-b, -client, -mon, -sw (the bridge); the pid
 # keeps two runs apart.
 P=${MULTIHOST_NS_PREFIX:-scmh$$}
 NET=10.231.0
-declare -A IP=([lb]=$NET.2 [db-a]=$NET.11 [db-b]=$NET.12 [pool-1]=$NET.21 [pool-2]=$NET.22 [client]=$NET.100)
-HOSTS=(lb db-a db-b pool-1 pool-2 client)
+# The monitoring network (10.0.1.0/24 in the examples): the monitoring host, and the LB's second
+# address, on the same bridge.
+MON_NET=10.231.1
+declare -A IP=([lb]=$NET.2 [db-a]=$NET.11 [db-b]=$NET.12 [pool-1]=$NET.21 [pool-2]=$NET.22 [client]=$NET.100
+    [mon]=$MON_NET.10)
+HOSTS=(lb db-a db-b pool-1 pool-2 client mon)
+LB_MON=$MON_NET.2
 POOL_PORTS=(9001 9002)
 DB_PASSWORD=change_me
 LB=https://${IP[lb]}
@@ -134,9 +141,10 @@ for host in "${HOSTS[@]}"; do
     ip -n "$P-$host" addr add "${IP[$host]}/24" dev eth0
     ip -n "$P-$host" link set eth0 up
 done
+ip -n "$P-lb" addr add "$LB_MON/24" dev eth0
 # cable HOST up|down: plugs HOST's cable in or pulls it (no RST, no ICMP: the host is just gone).
 cable() { ip -n "$P-sw" link set "h-$1" "$2"; }
-note "network: ${#HOSTS[@]} hosts on a bridge, $NET.0/24"
+note "network: ${#HOSTS[@]} hosts on a bridge, $NET.0/24 and the monitoring network $MON_NET.0/24"
 
 # ---------------------------------------------------------------- certificates
 
@@ -281,7 +289,7 @@ note "pools up: ${#POOL_PORTS[@]} on each of pool-1 and pool-2"
 
 # ---------------------------------------------------------------- HAProxy
 
-sed -e "s/10\.0\.0\./$NET./g" \
+sed -e "s/10\.0\.0\./$NET./g" -e "s/10\.0\.1\./$MON_NET./g" \
     -e "s#/etc/haproxy/certs/session-cluster.pem#$certs/lb.pem#" \
     -e "s#/etc/haproxy/errors/session-cluster-503.http#$MULTIHOST/haproxy-503.http#" \
     -e "s#/run/haproxy.pid#$MH/run/haproxy.pid#" \
@@ -292,8 +300,9 @@ haproxy -c -q -f "$MH/conf/haproxy.cfg" >"$MH/logs/haproxy-check.log" 2>&1 ||
     die "haproxy -c rejects the example config: $(short "$(cat "$MH/logs/haproxy-check.log")")"
 on_host lb setsid haproxy -W -db -f "$MH/conf/haproxy.cfg" >>"$MH/logs/haproxy.log" 2>&1 </dev/null &
 haproxy_cmd() { printf '%s\n' "$1" | timeout 5 socat -t 2 - "UNIX-CONNECT:$MH/run/haproxy.sock" 2>/dev/null; }
-# haproxy_up_servers: the pools HAProxy sees UP, one a line.
-haproxy_up_servers() { haproxy_cmd "show stat" | awk -F, '$1 == "pools" && $18 == "UP" { print $2 }'; }
+# haproxy_up_servers: the pools HAProxy sees UP, one a line (not the backend's own line, which
+# says UP while any one is).
+haproxy_up_servers() { haproxy_cmd "show stat" | awk -F, '$1 == "pools" && $2 != "BACKEND" && $18 == "UP" { print $2 }'; }
 all_servers_up() { [ "$(haproxy_up_servers | wc -l)" -eq 4 ]; }
 poll 15 all_servers_up || die "HAProxy does not see the 4 pools up: $(haproxy_up_servers | tr '\n' ' ')$(tail -n 3 "$MH/logs/haproxy.log")"
 note "HAProxy up on lb, 4 pools UP"
@@ -389,6 +398,153 @@ assert_contains "$out" "no pg_hba.conf entry" "node a refuses webuser from the c
 out=$(webuser_psql pool-1 a disable -c 'SELECT 1' 2>&1)
 assert_contains "$out" "no pg_hba.conf entry" "node a refuses a pool host without TLS"
 assert_eq 1 "$(webuser_psql pool-2 b verify-full -c 'SELECT 1' 2>&1)" "node b takes a pool host over verified TLS"
+
+# ---------------------------------------------------------------- /status and the monitoring network
+
+# /status names pids, start times and node states: the public front end answers it 404 for
+# everyone (in every spelling the responder would route there); the monitoring listener serves it
+# to the monitoring network and to the LB itself over loopback, and refuses anyone else.
+for path in /status "/status?format=prometheus" /status.php "/status.php?format=prometheus" /stat%75s; do
+    do_curl "$LB$path"
+    assert_match "$STATUS" '^40[34]$' "the client gets 403 or 404 for $path through the LB"
+    if [[ $BODY == *'"pid"'* || $BODY == *responder_start_time* ]]; then fail "the answer to $path shows /status: $(short "$BODY")"; fi
+done
+# mon_get FROM URL: GET URL from host FROM with curl; prints the status (000: no answer), the
+# body goes to $E2E_TMP/mon-body.
+mon_get() {
+    ip netns exec "$P-$1" curl -sS --max-time 5 -o "$E2E_TMP/mon-body" -w '%{http_code}' "$2" 2>"$E2E_TMP/mon-error"
+}
+MON=http://$LB_MON:8404
+for path in /status /status.php; do
+    assert_eq 200 "$(mon_get mon "$MON$path")" "the monitoring host gets $path"
+    assert_match "$(json_get pool "$(cat "$E2E_TMP/mon-body")")" '^pool-host-[12]:900[12]$' "$path from the monitoring host is a pool's"
+done
+assert_eq 200 "$(mon_get mon "$MON/status?format=prometheus")" "the monitoring host gets /status?format=prometheus"
+assert_contains "$(cat "$E2E_TMP/mon-body")" "responder_start_time_seconds" "/status?format=prometheus is Prometheus text"
+assert_eq 200 "$(mon_get mon "$MON/metrics")" "the monitoring host gets HAProxy's /metrics"
+assert_eq 200 "$(mon_get mon "$MON/metrics/host2-9001")" "the monitoring host gets /metrics/host2-9001"
+assert_contains "$(cat "$E2E_TMP/mon-body")" 'responder_accepted_requests_total{pool="pool-host-2:9001"}' \
+    "/metrics/host2-9001 is that pool's own"
+assert_eq 404 "$(mon_get mon "$MON/metrics/host3-9001")" "/metrics/ of no pool is 404"
+assert_eq 200 "$(mon_get mon "$MON/")" "the monitoring host gets HAProxy's stats page"
+assert_contains "$(cat "$E2E_TMP/mon-body")" "Statistics Report" "the stats page is HAProxy's"
+assert_eq 200 "$(mon_get lb "http://127.0.0.1:8404/status")" "the LB itself gets /status over loopback"
+assert_eq 000 "$(mon_get client "http://${IP[lb]}:8404/status")" "the monitoring listener is not on the LB's client-side address"
+assert_eq 000 "$(mon_get client "$MON/status")" "the client has no way to the monitoring network"
+# A client that routes itself onto the monitoring network meets the src check (the LB takes the
+# packets: Linux answers for any of its addresses on any interface): HAProxy accepts the
+# connection and closes it at once, and counts it denied (dcon of the stats frontend).
+stats_denied() {
+    haproxy_cmd "show stat" | awk -F, 'NR == 1 { sub(/^# */, ""); for (i = 1; i <= NF; i++) c[$i] = i; next }
+        $1 == "stats" && $2 == "FRONTEND" { print $(c["dcon"]) }'
+}
+denied=$(stats_denied)
+ip -n "$P-client" route add "$MON_NET.0/24" dev eth0
+assert_eq 000 "$(mon_get client "$MON/status")" "the monitoring listener refuses a client that routes itself there"
+assert_eq "$((${denied:-0} + 1))" "$(stats_denied)" "HAProxy's src check refused that connection ($(short "$(cat "$E2E_TMP/mon-error")"))"
+ip -n "$P-client" route del "$MON_NET.0/24" dev eth0
+note "/status: 404 through the LB, 200 on the monitoring network and loopback"
+
+# ---------------------------------------------------------------- rolling restart under load
+
+# The test's `systemctl restart responder@PORT` on the pool host at ADDR: stop the pool with
+# SIGTERM (it finishes what it has in flight), wait until it is gone, start it as the test started
+# it. rolling-restart runs it as RESTART_CMD.
+{
+    printf '#!/usr/bin/env bash\n# restart-pool ADDR PORT, written by %s\nset -u\n' "$TEST_NAME"
+    declare -p P MH RESPONDER IP pool_env
+    declare -f on_host pool_start
+    cat <<'EOF'
+addr=$1 port=$2
+case $addr in
+    "${IP[pool-1]}") h=1 ;;
+    "${IP[pool-2]}") h=2 ;;
+    *) echo "restart-pool: no pool host at $addr" >&2 && exit 2 ;;
+esac
+alive() { [ -e "/proc/$1" ] && awk '{ exit $3 == "Z" }' "/proc/$1/stat" 2>/dev/null; }
+pid=$(cat "$MH/run/pool-$h-$port.pid") || exit 1
+kill -TERM "$pid" || exit 1
+for ((i = 0; i < 350; i++)); do alive "$pid" || break; sleep 0.1; done
+if alive "$pid"; then echo "restart-pool: pool-host-$h:$port (pid $pid) still runs 35 s after SIGTERM" >&2 && exit 1; fi
+pool_start "$h" "$port"
+EOF
+} >"$MH/restart-pool"
+chmod 700 "$MH/restart-pool"
+# rolling_restart ARGS...: deploy/multihost/rolling-restart run on the LB, as an operator would.
+# RESTART_CMD may replace the test's restart command.
+rolling_restart() {
+    local restart="$MH/restart-pool {addr} {port}"
+    on_host lb env HAPROXY_SOCKET="$MH/run/haproxy.sock" RESTART_CMD="${RESTART_CMD:-$restart}" \
+        DRAIN_TIMEOUT=15 RESTART_TIMEOUT=40 READY_TIMEOUT=20 UP_TIMEOUT=10 \
+        timeout 150 bash "$MULTIHOST/rolling-restart" "$@"
+}
+pool_pids() {
+    local h port
+    for h in 1 2; do
+        for port in "${POOL_PORTS[@]}"; do
+            printf 'pool-host-%s:%s=%s\n' "$h" "$port" "$(cat "$MH/run/pool-$h-$port.pid" 2>/dev/null)"
+        done
+    done
+}
+
+# A restart that fails puts the pool it drained back to ready, and says so.
+out=$(RESTART_CMD=false rolling_restart host2-9002 2>&1)
+rc=$?
+assert_eq 1 "$rc" "rolling-restart exits 1 when a restart command fails"
+assert_contains "$out" "host2-9002 set back to ready" "rolling-restart gives the pool back after a failed restart"
+admin_state() { haproxy_cmd "show servers state pools" | awk -v s="$1" '$4 == s { print $7 }'; }
+assert_eq 0 "$(admin_state host2-9002)" "host2-9002 is ready in HAProxy again (admin state 0)"
+poll 10 all_servers_up || fail "not every pool is UP after the failed restart: $(haproxy_up_servers | xargs)"
+
+# The load: three clients, each with a session of its own, GET / and GET /session in turn,
+# twenty requests a connection, until told to stop; one line per request: status and time.
+load_client() {
+    local k urls=()
+    for ((k = 0; k < 10; k++)); do urls+=(-o /dev/null "$LB/" -o /dev/null "$LB/session"); done
+    until [ -e "$MH/load.stop" ]; do
+        curl -sS --max-time 10 -b "$MH/load-$1.jar" -c "$MH/load-$1.jar" -w '%{http_code} %{time_total}\n' \
+            "${urls[@]}" >>"$MH/logs/load-$1.log" 2>>"$MH/logs/load-$1.errors"
+    done
+}
+load_log() { cat "$MH"/logs/load-[123].log 2>/dev/null; }
+load_started() { (($(load_log | wc -l) >= 30)); }
+pids_before=$(pool_pids)
+rm -f "$MH/load.stop"
+load_pids=()
+for k in 1 2 3; do
+    load_client "$k" &
+    load_pids+=($!)
+    BACKGROUND+=($!)
+done
+poll 20 load_started || fail "the load did not start: $(cat "$MH"/logs/load-*.errors 2>/dev/null | head -n 3 | xargs)"
+note "load running; rolling-restart"
+restart_started=$EPOCHREALTIME
+rolling_restart >"$MH/logs/rolling-restart.log" 2>&1
+rc=$?
+restart_took=$(awk -v a="$restart_started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+sleep 2
+touch "$MH/load.stop"
+wait "${load_pids[@]}"
+assert_eq 0 "$rc" "rolling-restart exits 0 ($(short "$(tail -n 2 "$MH/logs/rolling-restart.log")"))"
+total=$(load_log | wc -l)
+failures=$(load_log | awk '$1 !~ /^[23][0-9][0-9]$/ { print $1 }' | sort | uniq -c | xargs)
+slowest=$(load_log | sort -k2 -g | tail -n 1 | cut -d' ' -f2)
+note "rolling-restart took ${restart_took}s; load: $total requests, ${failures:-none} failed, slowest ${slowest}s"
+if ((total >= 100)); then pass "the load sent $total requests"; else fail "the load sent only $total requests"; fi
+assert_eq "" "$failures" "no request through the LB failed during the rolling restart (count and status)"
+assert_eq "" "$(cat "$MH"/logs/load-[123].errors 2>/dev/null | head -n 3 | xargs)" "curl met no connection error during the rolling restart"
+pids_after=$(pool_pids)
+while IFS='=' read -r pool before; do
+    after=$(grep "^$pool=" <<<"$pids_after" | cut -d= -f2)
+    if [ -n "$before" ] && [ -n "$after" ] && [ "$before" != "$after" ]; then
+        pass "$pool was restarted (pid $before, now $after)"
+    else
+        fail "$pool was not restarted: pid '$before' before, '$after' after"
+    fi
+done <<<"$pids_before"
+assert_eq 4 "$(grep -c ': UP in HAProxy$' "$MH/logs/rolling-restart.log")" "rolling-restart saw each pool UP again"
+if poll 10 all_servers_up; then pass "HAProxy sees the 4 pools UP after the rolling restart"; else fail "after the rolling restart: $(haproxy_up_servers | xargs)"; fi
+[ -z "${E2E_VERBOSE:-}" ] || sed 's/^/  | /' "$MH/logs/rolling-restart.log"
 
 # ---------------------------------------------------------------- failures
 
