@@ -106,7 +106,7 @@ struct StatusFigures {
                 startTime: services.startTime, pool: pool, replication: replication,
                 nodes: NodeName.allCases.map { node in
                     let health = services.health[node]
-                    return (node.rawValue, health.isUsable, health.latencyMilliseconds)
+                    return (node.rawValue, health.isUsable, health.state.rawValue, health.latencyMilliseconds)
                 }))
     }
 }

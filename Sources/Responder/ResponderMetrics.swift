@@ -111,7 +111,7 @@ struct ScrapeInput {
     var pool: PoolFigures
     var replication: ReplicationFigures
     /// Per node name: up, latency in milliseconds.
-    var nodes: [(name: String, up: Bool, latencyMilliseconds: Double)]
+    var nodes: [(name: String, up: Bool, state: String, latencyMilliseconds: Double)]
 }
 
 /// The registry's copies of figures kept elsewhere, with what the counters last showed.
@@ -132,6 +132,9 @@ private struct ScrapedFigures {
     let repaired: Prometheus.Counter
     var nodeUp: [String: Prometheus.Gauge] = [:]
     var nodeLatency: [String: Prometheus.Gauge] = [:]
+    /// Per node, one gauge per state (`up`, `catching_up`, `down`): 1 for the current one.
+    var nodeState: [String: [String: Prometheus.Gauge]] = [:]
+    static let nodeStates = ["up", "catching_up", "down"]
     /// What each counter shows, by name, so that a scrape adds only what changed.
     var shown: [String: Int] = [:]
 
@@ -181,6 +184,18 @@ private struct ScrapedFigures {
                     name: "responder_node_latency_milliseconds", labels: labels,
                     help: "Smoothed round trip to the node.")
             }
+            if nodeState[node.name] == nil {
+                nodeState[node.name] = Dictionary(
+                    uniqueKeysWithValues: Self.nodeStates.map { state in
+                        (
+                            state,
+                            registry.makeGauge(
+                                name: "responder_node_state", labels: labels + [("state", state)],
+                                help: "1 for the node's state as this process sees it (up, catching_up, down).")
+                        )
+                    })
+            }
+            for (state, gauge) in nodeState[node.name] ?? [:] { gauge.set(Int64(state == node.state ? 1 : 0)) }
             nodeUp[node.name]?.set(Int64(node.up ? 1 : 0))
             nodeLatency[node.name]?.set(node.latencyMilliseconds)
         }

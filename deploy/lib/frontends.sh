@@ -23,9 +23,17 @@ render() {
 
 render_frontends() {
     local n port haproxy_servers="" nginx_servers="" lighttpd_servers="" haproxy_user="" nginx_user="" lighttpd_user=""
+    local metrics_paths="" metrics_routes="" metrics_backends=""
     for ((n = 1; n <= POOL_COUNT; n++)); do
         port=$(pool_port "$n")
         haproxy_servers+="    server pool$n $BIND_HOST:$port maxconn $((10#$WORKERS))"$'\n'
+        # /metrics/pool-N on the stats listener: pool N alone (haproxy.cfg.tmpl says why).
+        metrics_paths+=" /metrics/pool-$n"
+        metrics_routes+="    use_backend metrics-pool-$n if { path /metrics/pool-$n }"$'\n'
+        metrics_backends+="backend metrics-pool-$n"$'\n'"    use-fcgi-app metrics"$'\n'"    http-reuse never"$'\n'
+        metrics_backends+="    http-request del-header Proxy"$'\n'"    http-request set-path /status"$'\n'
+        metrics_backends+="    http-request set-query format=prometheus"$'\n'
+        metrics_backends+="    server pool$n $BIND_HOST:$port proto fcgi maxconn 1"$'\n\n'
         nginx_servers+="        server $BIND_HOST:$port max_fails=1 fail_timeout=2s;"$'\n'
         lighttpd_servers+="    \"pool$n\" => ( \"host\" => \"$BIND_HOST\", \"port\" => $port,"
         lighttpd_servers+=" \"check-local\" => \"disable\", \"fix-root-scriptname\" => \"enable\" ),"$'\n'
@@ -42,7 +50,9 @@ render_frontends() {
     printf '%s\n' '{"error":"No pool is available to serve the request."}' >>"$CONF/haproxy-503.http"
     render "$ROOT/haproxy/haproxy.cfg.tmpl" "$CONF/haproxy.cfg" "${common[@]}" \
         "HAPROXY_PORT=$HAPROXY_PORT" "HAPROXY_STATS_PORT=$HAPROXY_STATS_PORT" \
-        "HAPROXY_USER=$haproxy_user" "HAPROXY_SERVERS=${haproxy_servers%$'\n'}"
+        "HAPROXY_USER=$haproxy_user" "HAPROXY_SERVERS=${haproxy_servers%$'\n'}" \
+        "HAPROXY_METRICS_PATHS=${metrics_paths# }" "HAPROXY_METRICS_ROUTES=${metrics_routes%$'\n'}" \
+        "HAPROXY_METRICS_BACKENDS=${metrics_backends%$'\n\n'}"
     render "$SCRIPT_DIR/nginx.conf.tmpl" "$CONF/nginx.conf" "${common[@]}" \
         "NGINX_PORT=$NGINX_PORT" "NGINX_USER=$nginx_user" "NGINX_SERVERS=${nginx_servers%$'\n'}"
     render "$SCRIPT_DIR/lighttpd.conf.tmpl" "$CONF/lighttpd.conf" "${common[@]}" \

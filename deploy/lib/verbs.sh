@@ -25,7 +25,7 @@ cluster: up ($CLUSTER_DIR)
   HAProxy        http://$BIND_HOST:$HAPROXY_PORT/
   nginx          http://$BIND_HOST:$NGINX_PORT/
   lighttpd       http://$BIND_HOST:$LIGHTTPD_PORT/
-  HAProxy stats  http://$BIND_HOST:$HAPROXY_STATS_PORT/  (Prometheus: /metrics)
+  HAProxy stats  http://$BIND_HOST:$HAPROXY_STATS_PORT/  (Prometheus: /metrics, each pool: /metrics/pool-N)
   node a         postgresql://$CLUSTER_DB_USER@$BIND_HOST:$NODE_A_PORT/$NODE_A_DB
   node b         postgresql://$CLUSTER_DB_USER@$BIND_HOST:$NODE_B_PORT/$NODE_B_DB
   logs           $LOGS/
