@@ -192,6 +192,15 @@ struct ReplicatedTable: Sendable {
 struct FetchedRows {
     let table: ReplicatedTable
     let result: PostgresResult
+    /// The live rows' and the tombstones' row numbers (`partition`).
+    private let live: [Int]
+    private let buried: [Int]
+
+    init(table: ReplicatedTable, result: PostgresResult) {
+        self.table = table
+        self.result = result
+        (live, buried) = Self.partition(result)
+    }
 
     /// The version (`hlc/origin`, and `deleted`) of each fetched key; a tombstone wins over a live
     /// row of the same key.
@@ -210,7 +219,7 @@ struct FetchedRows {
 
     /// The live rows' and the tombstones' row numbers, in key order (writers of many rows take
     /// their keys' locks in the same order); a key with a tombstone is a tombstone only.
-    private var partitioned: (live: [Int], buried: [Int]) {
+    private static func partition(_ result: PostgresResult) -> (live: [Int], buried: [Int]) {
         var buriedKeys = Set<String>()
         for row in 0..<result.rowCount where result.bool(row, "deleted") == true {
             if let key = result.string(row, "key") { buriedKeys.insert(key) }
@@ -230,7 +239,7 @@ struct FetchedRows {
 
     /// The parameters of the live rows' upsert (`putSQL`), or nil when there is none.
     var liveArrays: [PostgresValue]? {
-        let rows = partitioned.live
+        let rows = live
         guard !rows.isEmpty else { return nil }
         let byteFields = Set(table.fields.filter(\.isBytes).map(\.name))
         let columns = ["key", "hlc", "origin", "changed_at"] + table.fields.map(\.name)
@@ -239,7 +248,7 @@ struct FetchedRows {
 
     /// The parameters of the tombstones' upsert (`burySQL`), or nil when there is none.
     var tombstoneArrays: [PostgresValue]? {
-        let rows = partitioned.buried
+        let rows = buried
         guard !rows.isEmpty else { return nil }
         return ["key", "hlc", "origin", "changed_at"].map { array(column: $0, rows: rows, bytes: false) }
     }
