@@ -86,6 +86,8 @@ CREATE INDEX IF NOT EXISTS items_tombstone_deleted_at_idx ON items_tombstone (de
 --     is already visible, else removed right after its statement (an AFTER trigger reads a
 --     fresh snapshot: by then a tombstone writer it waited for has committed).
 -- A writer of the previous layout that marks a row `deleted` has it turned into a tombstone.
+-- The functions are written out per table, not shared through dynamic SQL (EXECUTE format(…)),
+-- which would parse and plan a statement on every insert.
 CREATE OR REPLACE FUNCTION php_session_refuse_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NOT NEW.deleted AND EXISTS (SELECT 1 FROM php_session_tombstone WHERE id = NEW.id) THEN

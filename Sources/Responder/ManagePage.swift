@@ -140,11 +140,7 @@ enum ManagePage {
         html.markup("\" required maxlength=\"200\" autocomplete=\"off\"")
         html.markup(" aria-invalid=\"true\" aria-describedby=\"item-name-error\"", if: form.nameError != nil)
         html.markup(">\n")
-        if let error = form.nameError {
-            html.markup("<p class=\"field-error\" id=\"item-name-error\">")
-            html.text(error)
-            html.markup("</p>\n")
-        }
+        fieldError(&html, form.nameError, id: "item-name-error")
         html.markup("</div>\n<div class=\"field")
         html.markup(" invalid", if: form.contentError != nil)
         html.markup(
@@ -155,11 +151,7 @@ enum ManagePage {
         html.markup(">\n")
         html.text(form.content)
         html.markup("</textarea>\n")
-        if let error = form.contentError {
-            html.markup("<p class=\"field-error\" id=\"item-content-error\">")
-            html.text(error)
-            html.markup("</p>\n")
-        }
+        fieldError(&html, form.contentError, id: "item-content-error")
         html.markup("</div>\n<div class=\"buttons\"><button type=\"submit\">")
         html.markup(isNew ? "Create item" : "Save changes")
         html.markup("</button>\n")
@@ -171,6 +163,16 @@ enum ManagePage {
             html.markup("\">Delete…</a>\n")
         }
         html.markup("</div>\n</form>\n</section>\n")
+    }
+
+    /// A field's message after a refusal, if it has one.
+    private static func fieldError(_ html: inout HTMLWriter, _ error: String?, id: StaticString) {
+        guard let error else { return }
+        html.markup("<p class=\"field-error\" id=\"")
+        html.markup(id)
+        html.markup("\">")
+        html.text(error)
+        html.markup("</p>\n")
     }
 
     private static func confirmDelete(_ html: inout HTMLWriter, _ item: Item) {

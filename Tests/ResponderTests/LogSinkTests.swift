@@ -10,11 +10,16 @@ import Testing
         return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
     }
 
-    @Test func reopenSendsLaterLinesToTheNewFileAndKeepsTheEarlierOnes() throws {
+    /// A log path in a directory of its own (removed by the caller).
+    static func logPath() throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("logsink-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("pool.log").path
+        return directory.appendingPathComponent("pool.log").path
+    }
+
+    @Test func reopenSendsLaterLinesToTheNewFileAndKeepsTheEarlierOnes() throws {
+        let path = try Self.logPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         let sink = try LogSink(path: path, flushSeconds: nil)
         sink.write(Array("one".utf8), now: true)
         sink.write(Array("two".utf8), now: false)  // still in memory when the file is moved
@@ -28,10 +33,8 @@ import Testing
     }
 
     @Test func reopenUnderConcurrentWritersLosesAndSplitsNoLine() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("logsink-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("pool.log").path
+        let path = try Self.logPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         let sink = try LogSink(path: path, flushSeconds: nil)
         let writers = 4
         let perWriter = 5000

@@ -86,6 +86,19 @@ fail() {
 }
 
 # finish: the summary line; exits 1 when a check failed (or none was made).
+# checker_verdicts: counts each line of standard input from a checker program: `PASS what` and
+# `FAIL what` as a check each; anything else (a traceback) as a failure that quotes it.
+checker_verdicts() {
+    local line
+    while IFS= read -r line; do
+        case $line in
+            PASS\ *) pass "${line#PASS }" ;;
+            FAIL\ *) fail "${line#FAIL }" ;;
+            *) fail "the checker said: $line" ;;
+        esac
+    done
+}
+
 finish() {
     if ((_checks == 0)); then
         printf '%s: no check was made\n' "$TEST_NAME"

@@ -32,13 +32,7 @@ if [ ! -d "$ROOT/Sources" ]; then
     finish
 fi
 
-while IFS= read -r line; do
-    case $line in
-        PASS\ *) pass "${line#PASS }" ;;
-        FAIL\ *) fail "${line#FAIL }" ;;
-        *) fail "the checker said: $line" ;;
-    esac
-done < <(python3 - "$ROOT" <<'PY' 2>&1
+checker_verdicts < <(python3 - "$ROOT" <<'PY' 2>&1
 import os
 import re
 import sys

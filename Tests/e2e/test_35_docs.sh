@@ -28,13 +28,7 @@ if [ ! -d "$ROOT/Sources" ] || [ ! -f "$ROOT/README.md" ]; then
     finish
 fi
 
-while IFS= read -r line; do
-    case $line in
-        PASS\ *) pass "${line#PASS }" ;;
-        FAIL\ *) fail "${line#FAIL }" ;;
-        *) fail "the checker said: $line" ;;
-    esac
-done < <(python3 - "$ROOT" <<'PY' 2>&1
+checker_verdicts < <(python3 - "$ROOT" <<'PY' 2>&1
 import glob
 import os
 import re

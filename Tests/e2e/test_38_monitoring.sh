@@ -97,13 +97,7 @@ assert_contains "$BODY" "haproxy_process_" "/metrics is HAProxy's own exporter"
 printf '%s\n' "$BODY" >"$E2E_TMP/scrapes/haproxy.txt"
 
 # ---------------------------------------------------------------- 4. names in the dashboard and rules
-while IFS= read -r line; do
-    case $line in
-        PASS\ *) pass "${line#PASS }" ;;
-        FAIL\ *) fail "${line#FAIL }" ;;
-        *) fail "the checker said: $line" ;;
-    esac
-done < <(python3 - "$E2E_TMP/scrapes" "$POOL_COUNT" "$DASHBOARD" "$PROM_DIR/alerts.yml" \
+checker_verdicts < <(python3 - "$E2E_TMP/scrapes" "$POOL_COUNT" "$DASHBOARD" "$PROM_DIR/alerts.yml" \
     "$PROM_DIR/prometheus.yml" <<'PY' 2>&1
 import json
 import re
