@@ -156,7 +156,28 @@ public final class ClusterClient {
     /// sent, however long its answer then waited to be collected.
     func clockOffset(of node: NodeName, nodeClock: String?) -> Double? {
         guard let sent = sentAt[node], let clock = nodeClock.flatMap(Double.init) else { return nil }
-        return clock - sent
+        let offset = clock - sent
+        if let known = recentOffsets[node], ContinuousClock.now - known.at < Self.offsetMemory, known.offset <= offset {
+            return offset
+        }
+        recentOffsets[node] = (offset, .now)
+        return offset
+    }
+
+    /// How long a measured clock offset may stand in for a node's offset when a write goes to a
+    /// node it did not read (`rememberedOffset`).
+    static let offsetMemory = Duration.seconds(5)
+
+    /// The smallest clock offset of each node measured within `offsetMemory`, and when. Each
+    /// measurement also counts the time the answer took to be read by the node, so the smallest is
+    /// the closest, and gives the earliest fence.
+    private var recentOffsets: [NodeName: (offset: Double, at: ContinuousClock.Instant)] = [:]
+
+    /// A clock offset of `node` measured within `offsetMemory`, for the fence of a write to a node
+    /// this request did not read; nil when there is none.
+    func rememberedOffset(of node: NodeName) -> Double? {
+        guard let known = recentOffsets[node], ContinuousClock.now - known.at < Self.offsetMemory else { return nil }
+        return known.offset
     }
 
     /// The fence of a write sent now to a node whose clock is `offset` ahead of this host's: one

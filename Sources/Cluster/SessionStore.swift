@@ -20,7 +20,10 @@ public struct SessionStore {
     /// acknowledged write and has no live copy: the session may exist on the other node, so
     /// that is no proof that it is unknown (a new session would log the user out).
     public func read(id: String) throws(ClusterError) -> SessionSnapshot? {
-        let results = try client.readAll(.sessionRead, readValues(id))
+        var results = try readDecidingNodeFirst(id) ?? [:]
+        if results.isEmpty {
+            results = try client.readAll(.sessionRead, readValues(id))
+        }
         var copies: [NodeName: SessionSnapshot.NodeCopy] = [:]
         for (node, result) in results where result.rowCount == 1 {
             var copy = Self.copy(of: result)
@@ -53,6 +56,31 @@ public struct SessionStore {
         snapshot.copies = copies
         snapshot.isWritable = !deciding.isEmpty
         return snapshot
+    }
+
+    /// While both nodes are up, node A decides every write unless B stands alone
+    /// (docs/PROTOCOL.md, "Reading"): when A holds every acknowledged write (then B does not stand
+    /// alone) and has a copy of the row, A's copy is the row, and B is not asked. When A cannot
+    /// prove that, or has no copy (a new row B took while A was away for its writer may be queued
+    /// there), B is asked as well and both answers count as one read of both. Nil when this does
+    /// not apply (a node is not up, or no recent clock offset of B is known for the fence of the
+    /// write that may follow): the caller reads every node at once.
+    private func readDecidingNodeFirst(_ id: String) throws(ClusterError) -> [NodeName: PostgresResult]? {
+        guard client.health.a.state == .up, client.health.b.state == .up, client.rememberedOffset(of: .b) != nil
+        else { return nil }
+        let first: PostgresResult
+        do throws(ClusterError) {
+            first = try client.run(.sessionRead, readValues(id), on: .a)
+        } catch {
+            if error.code == .timedOut { throw error }
+            return nil  // node A is marked down: read what is usable
+        }
+        if first.rowCount == 1, first.bool(0, "holds_everything") == true, first.int64(0, "hlc") != nil {
+            return [.a: first]
+        }
+        var results = client.sendAndCollect(.sessionRead, readValues(id), on: [.b]).results
+        results[.a] = first
+        return results
     }
 
     /// The parameters of `sessionRead`.
@@ -96,7 +124,8 @@ public struct SessionStore {
         let values = { (node: NodeName) -> [PostgresValue] in
             [
                 .text(snapshot.id), .bytes(data), .int(hlc), .text(origin), .int(snapshot.hlc),
-                .text(String(snapshot.origin)), client.fence(offset: snapshot.copies[node]?.clockOffset),
+                .text(String(snapshot.origin)),
+                client.fence(offset: snapshot.copies[node]?.clockOffset ?? client.rememberedOffset(of: node)),
             ]
         }
         if nodes.count == 1 {
@@ -128,12 +157,16 @@ public struct SessionStore {
             return false
         }
         guard decision.rowCount == 1 else { return false }
+        _ = client.clockOffset(of: leader, nodeClock: decision.string(0, "node_clock"))
         let followed = client.sendAndCollect(.sessionCompareAndSet, on: [follower], values: values)
         guard let follow = followed.results[follower] else {
             try client.keepAlone(table: "php_session", key: snapshot.id, on: leader, changesExistingRow: true)
             return true
         }
-        if follow.rowCount == 1 { return true }
+        if follow.rowCount == 1 {
+            _ = client.clockOffset(of: follower, nodeClock: follow.string(0, "node_clock"))
+            return true
+        }
         if standing.count == 1 {
             // The node that stands alone decided; the other holds something else (a late row no one
             // acknowledged, or it missed a copy): its catch-up, forced, brings this row there.

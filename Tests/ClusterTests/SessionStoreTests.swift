@@ -65,8 +65,10 @@ extension ClusterDatabase {
             }
         }
 
+        /// When A cannot prove that it holds every acknowledged write (here: its beats are never
+        /// fresh enough for this responder), both nodes are read and the newest copy counts.
         @Test func readTakesTheNewestCopyAcrossNodes() throws {
-            let store = SessionStore(client: TestCluster.client())
+            let store = SessionStore(client: TestCluster.client(freshness: .zero))
             let id = TestCluster.uniqueID()
             #expect(try store.insertNew(id: id, data: Array("v|i:1;".utf8)))
             // Node B alone holds a newer version (as after an outage of A).
@@ -75,6 +77,47 @@ extension ClusterDatabase {
             #expect(snapshot.data == Array("v|i:9;".utf8))
             #expect(try store.write(snapshot, data: Array("v|i:10;".utf8)))
             try expectBothNodes(id, "v|i:10;")
+        }
+
+        /// While both nodes are up and A holds every acknowledged write, a read asks A alone
+        /// (docs/PROTOCOL.md, "Reading"): B's connection runs nothing for it. The write that follows
+        /// still lands on both nodes, B's with a fence from B's clock as last measured.
+        @Test func aReadAsksNodeAAloneWhileItHoldsEveryWrite() throws {
+            let name = "read-alone-" + TestCluster.uniqueID()
+            let store = SessionStore(client: TestCluster.client(applicationName: name))
+            let id = TestCluster.uniqueID()
+            #expect(try store.insertNew(id: id, data: Array("r|i:1;".utf8)))
+            try TestCluster.catchUp()
+            let first = try #require(try store.read(id: id))  // both nodes: no clock of B measured yet
+            #expect(try store.write(first, data: Array("r|i:2;".utf8)))
+            let activityOnB = "SELECT state_change::text FROM pg_stat_activity WHERE application_name = $1"
+            let before = try TestCluster.scalar(.b, activityOnB, [.text(name)])
+            #expect(before != nil, "the store keeps a connection to B")
+            let second = try #require(try store.read(id: id))
+            #expect(second.data == Array("r|i:2;".utf8))
+            #expect(try TestCluster.scalar(.b, activityOnB, [.text(name)]) == before, "B was not asked")
+            #expect(try store.write(second, data: Array("r|i:3;".utf8)))
+            try expectBothNodes(id, "r|i:3;")
+            #expect(try TestCluster.scalar(.b, activityOnB, [.text(name)]) != before, "the write reached B")
+        }
+
+        /// A session that A, although it holds every acknowledged write, has no copy of (created on
+        /// B alone while A was away for its writer; queued there, not yet copied) is found on B.
+        @Test func aSessionThatNodeALacksIsFoundOnB() throws {
+            let store = SessionStore(client: TestCluster.client())
+            let warm = TestCluster.uniqueID()
+            #expect(try store.insertNew(id: warm, data: Array("w|i:1;".utf8)))
+            try TestCluster.catchUp()
+            _ = try store.read(id: warm)  // B's clock measured: later reads ask A first
+            let id = TestCluster.uniqueID()
+            _ = try TestCluster.connect(.b).query(
+                "INSERT INTO php_session (id, data, hlc, origin) VALUES ($1, $2, $3, 1)",
+                [.text(id), .bytes(Array("b|i:1;".utf8)), .int(HybridLogicalClock.physical())],
+                deadline: TestCluster.deadline())
+            let snapshot = try #require(try store.read(id: id), "found on B, not unknown")
+            #expect(snapshot.data == Array("b|i:1;".utf8))
+            #expect(try store.write(snapshot, data: Array("b|i:2;".utf8)))
+            try expectBothNodes(id, "b|i:2;")
         }
 
         /// Two responders that judge the nodes differently (one sees A away and writes B alone, the
