@@ -18,12 +18,14 @@ What bench/run leaves in RESULTS_DIR and this module reads:
 
   wrk-TARGET-SCENARIO-cCONNS-rROUND.txt  wrk's output; wrk/bench.lua's done() adds the BENCH line
   wrk-TARGET-SCENARIO-cCONNS-rROUND.cpu  CPU clock ticks around that run (read_cpu)
-  pgbench-NODE-rROUND.txt                pgbench's output
+  pgbench-write-NODE-rROUND.txt          pgbench's output (pgbench/write.sql on node a or b), and
+                                         bench/run's count of the rows its writes changed
   mem.tsv                                lines TARGET (measured), TARGET PID VmRSS_kB Pss_kB
   status-PHASE-poolN.txt                 the FastCGI answer of pool N's /status (final,
                                          scale-before, scale-after, gc-before, gc-after)
   facts.tsv                              KEY<TAB>VALUE: settings, what came up, the machine
                                          (a later line of a key wins)
+  sweep.png                              bench/plot.py's plot of the sweep (named when there)
 
 Every number goes through the conversions of the awk and printf of bench/run's bash version, so
 the figures stay the same digit for digit: awk turns a computed number into text with %.6g
@@ -52,6 +54,7 @@ LABEL = {
 SCEN = {
     "index": "GET /",
     "session": "GET /session",
+    "write": "POST /session",
     "create": "POST /manage",
     "health": "GET /health",
     "list": "GET /manage (JSON)",
@@ -59,12 +62,15 @@ SCEN = {
 WRK_FILE = re.compile(
     r"wrk-(?P<target>.+)-(?P<scen>" + "|".join(SCEN) + r")-c(?P<conns>\d+)-r(?P<round>\d+)\.txt"
 )
-PGBENCH_FILE = re.compile(r"pgbench-(?P<node>[ab])-r(?P<round>\d+)\.txt")
+PGBENCH_FILE = re.compile(r"pgbench-write-(?P<node>[ab])-r(?P<round>\d+)\.txt")
 STATUS_FILE = re.compile(r"status-(?P<phase>.+)-pool(?P<pool>\d+)\.txt")
-COUNTS = ("errors", "lost", "requests")  # summed over the rounds; every other field: the median
+# Summed over the rounds; every other field: the median. processed and changed: pgbench's
+# transactions and the rows their compare-and-sets changed.
+COUNTS = ("errors", "lost", "requests", "processed", "changed")
 POOL_COUNTERS = ("accepted_requests", "slow_requests", "session_cas_retries", "session_conflicts",
                  "decode_failures")
 ROW = "%-56s %-18s %5s %9s %8s %8s %6s"
+RATIO = "  %-58s"  # a ratio's name
 CPU_ROW = "%-56s %-18s %5s %5s %7s %5s %5s %6s %5s %10s"
 
 
@@ -281,6 +287,14 @@ def read_pgbench(text: str) -> tuple[str, str] | None:
     return None if tps is None else (tps, lat or "")
 
 
+def pgbench_writes(text: str) -> tuple[str, str]:
+    """(transactions pgbench processed, rows their compare-and-sets changed, as bench/run counted
+    them after the run) of a pgbench-write output; "" for a figure it does not hold."""
+    processed = re.search(r"^number of transactions actually processed: (\d+)", text, re.M)
+    changed = re.search(r"^bench: rows changed by the compare-and-sets: (\d+)", text, re.M)
+    return (processed[1] if processed else "", changed[1] if changed else "")
+
+
 def status_counter(text: str, name: str) -> int:
     """The first "name":N of a /status answer (0 when missing)."""
     m = re.search(r'"%s":([0-9]*)' % re.escape(name), text)
@@ -354,10 +368,17 @@ def load(results: Path) -> Bench:
             values.setdefault(f"{r.target}|{r.scen}|{r.conns}|{name}", {})[r.round] = value
     for p in sorted(results.glob("pgbench-*.txt")):
         m = PGBENCH_FILE.fullmatch(p.name)
-        got = read_pgbench(p.read_text(errors="replace")) if m else None
+        text = p.read_text(errors="replace") if m else ""
+        got = read_pgbench(text) if m else None
         if m and got:
-            values.setdefault(f"pgbench|{m['node']}|tps", {})[int(m["round"])] = got[0]
-            values.setdefault(f"pgbench|{m['node']}|lat", {})[int(m["round"])] = got[1]
+            n = int(m["round"])
+            for name, value in zip(("tps", "lat", "processed", "changed"), got + pgbench_writes(text)):
+                if value:
+                    values.setdefault(f"pgbench|write|{m['node']}|{name}", {})[n] = value
+    # The reference of a round: the slower node's tps in that round (both nodes run at once).
+    a, b = values.get("pgbench|write|a|tps", {}), values.get("pgbench|write|b|tps", {})
+    for n in sorted(a.keys() & b.keys()):
+        values.setdefault("pgbench|write|min|tps", {})[n] = a[n] if awk_num(a[n]) < awk_num(b[n]) else b[n]
     figures: dict[str, str] = {}
     for key, by_round in values.items():
         vals = [by_round[n] for n in sorted(by_round)]
@@ -371,36 +392,56 @@ def load(results: Path) -> Bench:
 
 # ---------------------------------------------------------------- the report
 
+def meets(r: str, op: str, goal: str) -> bool:
+    """Whether the ratio r meets the goal (op: ge or le)."""
+    return awk_num(r) >= awk_num(goal) if op == "ge" else awk_num(r) <= awk_num(goal)
+
+
+def goal_text(r: str, op: str, goal: str) -> str:
+    """"; target >= 2x: met" (or MISSED), nothing for op info."""
+    if op not in ("ge", "le"):
+        return ""
+    return "; target %s %sx: %s" % (">=" if op == "ge" else "<=", goal, "met" if meets(r, op, goal) else "MISSED")
+
+
 def ratio(name: str, a: str, b: str, op: str, goal: str) -> str:
     """a / b and whether it meets the goal (op: ge, le, or info for none)."""
     if not a or not b or not awk_num(b) > 0:
-        return "  %-48s n/a (not measured in this run)" % name
+        return RATIO % name + " n/a (not measured in this run)"
     r = awk_str(awk_num(a) / awk_num(b))
-    line = "  %-48s %7sx  (%s / %s" % (name, bash_f(r, 2), a, b)
-    if op == "ge":
-        return line + "; target >= %sx: %s)" % (goal, "met" if awk_num(r) >= awk_num(goal) else "MISSED")
-    if op == "le":
-        return line + "; target <= %sx: %s)" % (goal, "met" if awk_num(r) <= awk_num(goal) else "MISSED")
-    return line + ")"
+    return RATIO % name + " %7sx  (%s / %s%s)" % (bash_f(r, 2), a, b, goal_text(r, op, goal))
 
 
-def pratio(b: Bench, name: str, ka: str, kb: str, op: str, goal: str) -> str:
-    """Like ratio, for two figures measured in every round: the median of the rounds' own ratios
-    (the two runs of a round are minutes apart at most)."""
+def round_ratios(b: Bench, ka: str, kb: str) -> list[str]:
+    """The ratio of two figures in each round that measured both, with two decimals."""
     la, lb = b.values.get(ka, {}), b.values.get(kb, {})
-    if int(b.fact("rounds", "1")) == 1 or not la or not lb:
-        return ratio(name, b.figures.get(ka, ""), b.figures.get(kb, ""), op, goal)
-    per = ["%.2f" % (awk_num(la[n]) / awk_num(lb[n])) for n in sorted(la.keys() & lb.keys())
-           if awk_num(la[n]) > 0 and awk_num(lb[n]) > 0]
+    return ["%.2f" % (awk_num(la[n]) / awk_num(lb[n])) for n in sorted(la.keys() & lb.keys())
+            if awk_num(la[n]) > 0 and awk_num(lb[n]) > 0]
+
+
+def pratio(b: Bench, name: str, ka: str, kb: str, op: str, goal: str, count: bool = False) -> str:
+    """Like ratio, for two figures measured in every round: the median of the rounds' own ratios
+    (the two runs of a round are minutes apart at most). With count, also in how many rounds the
+    round's own ratio met the goal."""
+    per = round_ratios(b, ka, kb)
+
+    def counted(met: int, rounds: int) -> str:
+        if not count or not rounds or op not in ("ge", "le"):
+            return ""
+        return "; met in %d of %d round%s" % (met, rounds, "" if rounds == 1 else "s")
+
+    if int(b.fact("rounds", "1")) == 1 or not b.values.get(ka) or not b.values.get(kb):
+        a, c = b.figures.get(ka, ""), b.figures.get(kb, "")
+        line = ratio(name, a, c, op, goal)
+        if "n/a" in line:
+            return line
+        # One round: counted as its verdict is, on the ratio itself.
+        return line[:-1] + counted(meets(awk_str(awk_num(a) / awk_num(c)), op, goal), 1) + ")"
     med = median(per)
     if med is None:
-        return "  %-48s n/a (not measured in this run)" % name
-    goaltext = ""
-    if op == "ge":
-        goaltext = "; target >= %sx: %s" % (goal, "met" if awk_num(med) >= awk_num(goal) else "MISSED")
-    elif op == "le":
-        goaltext = "; target <= %sx: %s" % (goal, "met" if awk_num(med) <= awk_num(goal) else "MISSED")
-    return "  %-48s %7sx  (rounds: %s%s)" % (name, bash_f(med, 2), " ".join(per), goaltext)
+        return RATIO % name + " n/a (not measured in this run)"
+    return RATIO % name + " %7sx  (rounds: %s%s%s)" % (bash_f(med, 2), " ".join(per), goal_text(med, op, goal),
+                                                        counted(sum(meets(r, op, goal) for r in per), len(per)))
 
 
 def report(b: Bench) -> list[str]:
@@ -432,22 +473,22 @@ def report(b: Bench) -> list[str]:
             if ref:
                 out.append("%-56s %s" % (LABEL[t], ref))
             continue
-        for s in ("index", "session", "create", "health"):
+        for s in ("index", "session", "write", "create", "health"):
             row(t, s)
     pgbench = b.fact("ref.pgbench")
     if pgbench == "ok":
-        clients = b.fact("clients")
-        out.append("%-56s %-18s %5s %9s   (tps; mean latency %s ms)" % (
-            "pgbench, GET /'s SQL on node A", "CAS", clients, R.get("pgbench|a|tps", ""),
-            R.get("pgbench|a|lat", "")))
-        out.append("%-56s %-18s %5s %9s   (tps; mean latency %s ms)" % (
-            "pgbench, GET /'s SQL on node B (at once)", "read + upsert", clients,
-            R.get("pgbench|b|tps", ""), R.get("pgbench|b|lat", "")))
+        for node, label in (("a", "pgbench, one write's SQL on node A"),
+                            ("b", "pgbench, one write's SQL on node B (at once)")):
+            steps = "read + CAS" if b.fact(f"pgbench_reads.{node}", "1") == "1" else "CAS"
+            out.append("%-56s %-18s %5s %9s   (tps; mean latency %s ms)" % (
+                label, steps, b.fact("clients"), R.get(f"pgbench|write|{node}|tps", ""),
+                R.get(f"pgbench|write|{node}|lat", "")))
     elif pgbench:
         out.append("%-56s %s" % ("pgbench", pgbench))
     for t in ("swift-scale", "swift-gc"):
         for s in ("index", "list"):
             row(t, s)
+    out += notes(b)
 
     out.append("")
     out.append(f"where the CPU went (cores of {b.fact('nproc')}; app = the target's server processes,"
@@ -456,7 +497,7 @@ def report(b: Bench) -> list[str]:
     out.append(CPU_ROW % ("target", "scenario", "conns", "app", "haproxy", "db", "wrk", "other", "idle",
                           "app ms/req"))
     for t in ("swift", "php-pg", "php-connect", "php-redis", "c", "swift-scale", "swift-gc"):
-        for s in ("index", "session", "create", "health", "list"):
+        for s in ("index", "session", "write", "create", "health", "list"):
             cpu_row(t, s)
 
     out.append("")
@@ -484,15 +525,27 @@ def report(b: Bench) -> list[str]:
         pratio(b, "GET / p99, Swift / php-fpm(PG)", f"swift|index{k}|p99", f"php-pg|index{k}|p99", "le", "0.5"),
         pratio(b, "GET /session req/s, Swift / php-fpm(PG)", f"swift|session{k}|rps", f"php-pg|session{k}|rps",
                "ge", "5"),
+        pratio(b, "POST /session (write) req/s, Swift / php-fpm(Redis)", f"swift|write{k}|rps",
+               f"php-redis|write{k}|rps", "ge", "1.5"),
+        pratio(b, "GET /session req/s, Swift / php-fpm(Redis)", f"swift|session{k}|rps",
+               f"php-redis|session{k}|rps", "ge", "2"),
+        pratio(b, "POST /session (write) req/s, Swift / pgbench (min of A, B)", f"swift|write{k}|rps",
+               "pgbench|write|min|tps", "ge", "0.85"),
+        pratio(b, "POST /session (write) p99, Swift / php-fpm(Redis)", f"swift|write{k}|p99",
+               f"php-redis|write{k}|p99", "le", "0.5", count=True),
+        pratio(b, "GET /session p99, Swift / php-fpm(Redis)", f"swift|session{k}|p99", f"php-redis|session{k}|p99",
+               "le", "0.5", count=True),
         pratio(b, "GET /health req/s, Swift / C responder", f"swift|health{k}|rps", f"c|health{k}|rps", "ge", "0.9"),
         ratio("pools' RSS, Swift / php-fpm(PG) workers", mem_of("swift", 0), mem_of("php-pg", 0), "le", "0.5"),
         ratio("pools' PSS, Swift / php-fpm(PG) workers", mem_of("swift", 1), mem_of("php-pg", 1), "info", "0"),
         pratio(b, "POST /manage req/s, Swift / php-fpm(PG)", f"swift|create{k}|rps", f"php-pg|create{k}|rps",
                "info", "0"),
+        pratio(b, "POST /session (write) req/s, Swift / php-fpm(PG)", f"swift|write{k}|rps", f"php-pg|write{k}|rps",
+               "info", "0"),
         pratio(b, "GET / req/s, Swift / php-fpm(Redis)", f"swift|index{k}|rps", f"php-redis|index{k}|rps",
                "info", "0"),
-        pratio(b, "GET /session req/s, Swift / php-fpm(Redis)", f"swift|session{k}|rps",
-               f"php-redis|session{k}|rps", "info", "0"),
+        pratio(b, "GET / req/s, Swift / pgbench write (min of A, B)", f"swift|index{k}|rps", "pgbench|write|min|tps",
+               "info", "0"),
         pratio(b, "GET / req/s, Swift / php-fpm(PG, connect)", f"swift|index{k}|rps", f"php-connect|index{k}|rps",
                "info", "0"),
         pratio(b, "GET / app CPU per request, Swift / php-fpm(PG)", f"swift|index{k}|app_ms",
@@ -502,11 +555,6 @@ def report(b: Bench) -> list[str]:
         pratio(b, "GET /health app CPU per request, Swift / C", f"swift|health{k}|app_ms", f"c|health{k}|app_ms",
                "info", "0"),
     ]
-    if pgbench == "ok":
-        tps_a, tps_b = R.get("pgbench|a|tps", ""), R.get("pgbench|b|tps", "")
-        ceiling = tps_a if awk_num(tps_a) < awk_num(tps_b) else tps_b  # the slower node, as written
-        out.append(ratio("GET / req/s, Swift / pgbench (min of A, B)", R.get(f"swift|index{k}|rps", ""), ceiling,
-                         "info", "0"))
     if b.flag("scale"):
         out += scale_lines(b, k)
     if b.flag("sweep"):
@@ -522,6 +570,22 @@ def report(b: Bench) -> list[str]:
     return out
 
 
+def notes(b: Bench) -> list[str]:
+    """What makes a write figure doubtful: a target whose POST /session did not keep the value
+    (bench/run's check_write), a pgbench node whose compare-and-sets did not all change their row."""
+    out = []
+    for t in ("swift", "php-pg", "php-redis"):
+        if (verdict := b.fact(f"write_check.{t}")) not in ("", "ok"):
+            out.append(f"  note: {LABEL[t]}: {verdict}; its POST /session figures are not those of kept writes")
+    for node in ("a", "b"):
+        processed = b.figures.get(f"pgbench|write|{node}|processed", "")
+        changed = b.figures.get(f"pgbench|write|{node}|changed", "")
+        if processed and changed and processed != changed:
+            out.append(f"  note: pgbench on node {node.upper()}: {changed} of {processed} compare-and-sets changed"
+                       " their row (each should)")
+    return out
+
+
 def scale_lines(b: Bench, k: str) -> list[str]:
     R = b.figures
     out = [
@@ -534,13 +598,13 @@ def scale_lines(b: Bench, k: str) -> list[str]:
     deleted = (str(_int(left[0]) - _int(left[1]) + _int(left[2]) - _int(left[3]))
                if all(left) else "")
     counter = b.deleted("gc-before", "gc-after")
-    out.append("  %-48s %s expired rows gone from the nodes in %s s (gc.deleted_rows of /status rose by %s);" % (
-        "GC during the GC run", deleted or "?", b.fact("gc_seconds") or "?",
-        "?" if counter is None else counter))
-    out.append("  %-48s expired rows left afterwards: A %s, B %s" % (
-        "", b.fact("left_a") or "?", b.fact("left_b") or "?"))
-    out.append("  %-48s %s rows in php_session, %s live items (node A)" % (
-        "tables at the 1M-row runs", b.fact("seed_rows_a") or "?", b.fact("seed_items_a") or "?"))
+    out.append(RATIO % "GC during the GC run" + " %s expired rows gone from the nodes in %s s"
+               " (gc.deleted_rows of /status rose by %s);" % (
+                   deleted or "?", b.fact("gc_seconds") or "?", "?" if counter is None else counter))
+    out.append(RATIO % "" + " expired rows left afterwards: A %s, B %s" % (
+        b.fact("left_a") or "?", b.fact("left_b") or "?"))
+    out.append(RATIO % "tables at the 1M-row runs" + " %s rows in php_session, %s live items (node A)" % (
+        b.fact("seed_rows_a") or "?", b.fact("seed_items_a") or "?"))
     notes = []
     if b.fact("seed_seconds"):
         notes.append(f"seeding both nodes (with VACUUM ANALYZE and CHECKPOINT) took {b.fact('seed_seconds')} s")
@@ -555,25 +619,44 @@ def scale_lines(b: Bench, k: str) -> list[str]:
     return out + [f"  note: {n}" for n in notes]
 
 
+SWEEP_TARGETS = ("swift", "php-redis", "php-pg", "c")
+SWEEP_SCENARIOS = ("write", "session", "index", "health", "create")
+
+
+def sweep_series(b: Bench) -> list[tuple[str, str]]:
+    """(target, scenario) of every line the sweep measured, in the order of the report."""
+    return [(t, s) for t in SWEEP_TARGETS for s in SWEEP_SCENARIOS
+            if any(key.startswith(f"sweep-{t}|{s}|") for key in b.figures)]
+
+
 def sweep_lines(b: Bench) -> list[str]:
     R = b.figures
     conns = b.fact("sweep_conns").split()
     out = ["", f"sweep: req/s (p99 ms) by connections, {b.fact('sweep_duration')}s per point",
            "%-24s" % "" + "".join("%14s" % f"c={c}" for c in conns)]
-    for t in ("swift", "php-pg", "c"):
-        for s in ("index", "session", "health", "create"):
-            if not R.get(f"sweep-{t}|{s}|1|rps"):
-                continue
-            cells = ("%s (%s)" % (bash_f(R.get(f"sweep-{t}|{s}|{c}|rps") or "0", 0),
-                                  bash_f(R.get(f"sweep-{t}|{s}|{c}|p99") or "0", 0)) for c in conns)
-            out.append("%-24s" % f"{t} {SCEN[s]}" + "".join("%14s" % cell for cell in cells))
+    for t, s in sweep_series(b):
+        cells = ("%s (%s)" % (bash_f(R.get(f"sweep-{t}|{s}|{c}|rps") or "0", 0),
+                              bash_f(R.get(f"sweep-{t}|{s}|{c}|p99") or "0", 0)) for c in conns)
+        out.append("%-24s" % f"{t} {SCEN[s]}" + "".join("%14s" % cell for cell in cells))
+    limits = [f"{name} {b.fact(key)}" for name, key in (
+        ("the cluster's HAProxy", "haproxy_limits"), ("the references' HAProxy", "haproxy_refs_limits"),
+        ("ulimit -n", "ulimit_n")) if b.fact(key)]
+    if limits:
+        out.append("connection limits: " + "; ".join(limits))
+        most = max((int(c) for c in conns if c.isdigit()), default=0)
+        values = re.findall(r"=(\d+)", " ".join(limits)) + [b.fact("ulimit_n")]
+        if low := [v for v in values if v.isdigit() and int(v) < most]:
+            out.append(f"  note: a limit under {most} connections ({', '.join(low)}):"
+                       " the sweep's last points are capped")
+    if (b.results / "sweep.png").exists():
+        out.append(f"plot: {b.results / 'sweep.png'}")
     return out
 
 
 def verdict(b: Bench) -> tuple[str | None, int]:
     """The line after the report and bench/run's exit status."""
     if b.flag("smoke"):
-        if b.failed or b.fact("ref.c") != "ok":
+        if b.failed or b.fact("ref.c") != "ok" or b.fact("write_check.swift") not in ("", "ok"):
             return "smoke: FAILED (errors, non-2xx answers, or a part that did not come up)", 1
         return "smoke: ok", 0
     if b.failed:
@@ -593,10 +676,14 @@ def main(argv: list[str]) -> int:
         return 0
     if len(argv) == 2 and argv[0] == "pgbench-line":
         m = PGBENCH_FILE.fullmatch(Path(argv[1]).name)
-        got = read_pgbench(Path(argv[1]).read_text(errors="replace")) if m else None
+        text = Path(argv[1]).read_text(errors="replace") if m else ""
+        got = read_pgbench(text) if m else None
         if m is None or got is None:
             return 1
-        print(f"bench:   pgbench node {m['node']}: {got[0]} tps, mean latency {got[1]} ms", file=sys.stderr)
+        processed, changed = pgbench_writes(text)
+        kept = f", {changed} of {processed} compare-and-sets changed their row" if processed and changed else ""
+        print(f"bench:   pgbench write, node {m['node']}: {got[0]} tps, mean latency {got[1]} ms{kept}",
+              file=sys.stderr)
         return 0
     if len(argv) == 2 and argv[0] == "report":
         b = load(Path(argv[1]))

@@ -14,6 +14,12 @@
 --   never used by two requests at once and a run holds exactly as many
 --   sessions as connections, each used one request after another.
 --
+-- BODY may hold `{n}`, replaced in every request by a value no other request
+-- of the run has (`<T>.<N>`: the thread, then its own count), so that each
+-- request of `POST /session key=k&value=v{n}` really changes its session.
+-- Such a request is formatted anew each time; a constant one is formatted
+-- once per session and reused.
+--
 -- done() prints one line that bench/run reads:
 --   BENCH requests=… duration_us=… rps=… p50_us=… p99_us=… max_us=…
 --         connect=… read=… write=… timeout=… status=… non2xx=… sessions=… lost=…
@@ -37,6 +43,8 @@ lost = 0
 created = 0
 
 local mode, method, path, ctype, accept, body
+local dynamic = false -- BODY holds {n}
+local sent = 0 -- requests of this thread with a {n} body, for the next value
 local plain_request
 local free = {} -- stack of { tag = …, cookie = …, request = … }
 local known = {} -- tag -> its entry while a request of it is in flight
@@ -61,14 +69,26 @@ function init(args)
     if mode ~= "plain" and mode ~= "cookie" then
         error("bench.lua: MODE must be plain or cookie, not " .. tostring(mode))
     end
+    dynamic = body ~= nil and string.find(body, "{n}", 1, true) ~= nil
     plain_request = wrk.format(method, path, headers_for(nil), body)
 end
 
+-- The body of the next request: BODY with every {n} replaced by a new value.
+local function next_body()
+    sent = sent + 1
+    local n = tid .. "." .. sent
+    return (string.gsub(body, "{n}", function() return n end))
+end
+
 function request()
-    if mode == "plain" then return plain_request end
+    if mode == "plain" then
+        if dynamic then return wrk.format(method, path, headers_for(nil), next_body()) end
+        return plain_request
+    end
     local entry = table.remove(free)
     if entry ~= nil then
         known[entry.tag] = entry
+        if dynamic then return wrk.format(method, path, headers_for(entry.cookie), next_body()) end
         return entry.request
     end
     -- No free session: this connection has none yet.
@@ -101,7 +121,7 @@ function response(status, headers, rbody)
     if cookie ~= nil and cookie ~= entry.cookie then
         if entry.cookie == nil then created = created + 1 end
         entry.cookie = cookie
-        entry.request = wrk.format(method, path, headers_for(cookie), body)
+        if not dynamic then entry.request = wrk.format(method, path, headers_for(cookie), body) end
     end
     if entry.cookie == nil then
         lost = lost + 1

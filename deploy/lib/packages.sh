@@ -7,10 +7,12 @@
 # (Tests/e2e/test_38_monitoring.sh checks deploy/prometheus/ with it); deploy/cluster runs no
 # Prometheus server (on a host with systemd the package enables its own prometheus.service).
 # php-fpm, phpunit and composer: the PHP handler's suite and test_37; logrotate, lintian and
-# fakeroot: test_39 (log rotation) and deploy/package/build-deb with test_40.
+# fakeroot: test_39 (log rotation) and deploy/package/build-deb with test_40; python3-matplotlib:
+# bench/plot.py draws the sweep's plot, and bench/test_plot.py checks it in the test command.
 PACKAGES=("postgresql-15|postgresql" haproxy "nginx-light|nginx" lighttpd spawn-fcgi libfcgi-dev
     libfcgi-bin libpq-dev pkg-config php-cli php-pgsql curl socat iproute2 openssl
-    "php-fpm|php8.2-fpm" phpunit composer prometheus logrotate lintian fakeroot man-db)
+    "php-fpm|php8.2-fpm" phpunit composer prometheus logrotate lintian fakeroot man-db
+    python3-matplotlib)
 
 pkg_installed() {
     dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q ' installed$'
