@@ -199,7 +199,7 @@ enum Statement: String, CaseIterable, Sendable {
         """
         UPDATE php_session SET data = $2::bytea, hlc = $3::bigint, origin = $4::int, date_change = \(clockTime(3))
         WHERE id = $1::varchar AND hlc = $5::bigint AND origin = $6::int \(fence(7)) \(guardClause(guarded))
-        RETURNING id, \(nodeClock)
+        RETURNING id, \(Self.nodeClock)
         """
     }
 
