@@ -154,7 +154,9 @@ public final class ClusterClient {
     /// How far a node's clock is ahead of this host's, from `Statement.nodeClock` as the last
     /// statement sent to that node answered it: the node read its clock after the statement was
     /// sent, however long its answer then waited to be collected.
-    func clockOffset(of node: NodeName, nodeClock: String?) -> Double? {
+    /// Also remembered for `rememberedOffset`.
+    @discardableResult
+    func measureClockOffset(of node: NodeName, nodeClock: String?) -> Double? {
         guard let sent = sentAt[node], let clock = nodeClock.flatMap(Double.init) else { return nil }
         let offset = clock - sent
         if let known = recentOffsets[node], ContinuousClock.now - known.at < Self.offsetMemory, known.offset <= offset {

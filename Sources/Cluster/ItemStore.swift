@@ -123,7 +123,7 @@ public struct ItemStore {
         var copies: [NodeName: SessionSnapshot.NodeCopy] = [:]
         var offsets: [NodeName: Double] = [:]
         for (node, result) in results where result.rowCount == 1 {
-            offsets[node] = client.clockOffset(of: node, nodeClock: result.string(0, "node_clock"))
+            offsets[node] = client.measureClockOffset(of: node, nodeClock: result.string(0, "node_clock"))
             var copy = SessionSnapshot.NodeCopy(standsAlone: result.bool(0, "stands_alone") ?? false)
             copy.holdsEverything = result.bool(0, "holds_everything") ?? false
             if let row = Row(result, 0, id: id) {

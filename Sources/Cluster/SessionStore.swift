@@ -20,14 +20,16 @@ public struct SessionStore {
     /// acknowledged write and has no live copy: the session may exist on the other node, so
     /// that is no proof that it is unknown (a new session would log the user out).
     public func read(id: String) throws(ClusterError) -> SessionSnapshot? {
-        var results = try readDecidingNodeFirst(id) ?? [:]
-        if results.isEmpty {
+        let results: [NodeName: PostgresResult]
+        if let decided = try readDecidingNodeFirst(id) {
+            results = decided
+        } else {
             results = try client.readAll(.sessionRead, readValues(id))
         }
         var copies: [NodeName: SessionSnapshot.NodeCopy] = [:]
         for (node, result) in results where result.rowCount == 1 {
             var copy = Self.copy(of: result)
-            copy.clockOffset = client.clockOffset(of: node, nodeClock: result.string(0, "node_clock"))
+            copy.clockOffset = client.measureClockOffset(of: node, nodeClock: result.string(0, "node_clock"))
             // Every copy is observed, so the next write orders after a late one too.
             if let version = copy.version { client.clock.observe(version.hlc) }
             copies[node] = copy
@@ -157,14 +159,14 @@ public struct SessionStore {
             return false
         }
         guard decision.rowCount == 1 else { return false }
-        _ = client.clockOffset(of: leader, nodeClock: decision.string(0, "node_clock"))
+        client.measureClockOffset(of: leader, nodeClock: decision.string(0, "node_clock"))
         let followed = client.sendAndCollect(.sessionCompareAndSet, on: [follower], values: values)
         guard let follow = followed.results[follower] else {
             try client.keepAlone(table: "php_session", key: snapshot.id, on: leader, changesExistingRow: true)
             return true
         }
         if follow.rowCount == 1 {
-            _ = client.clockOffset(of: follower, nodeClock: follow.string(0, "node_clock"))
+            client.measureClockOffset(of: follower, nodeClock: follow.string(0, "node_clock"))
             return true
         }
         if standing.count == 1 {
@@ -225,7 +227,7 @@ public struct SessionStore {
     ) throws(ClusterError) -> Bool {
         let current = try client.run(.sessionRead, readValues(id), on: node)
         var copy = current.rowCount == 1 ? Self.copy(of: current) : SessionSnapshot.NodeCopy()
-        copy.clockOffset = client.clockOffset(of: node, nodeClock: current.string(0, "node_clock"))
+        copy.clockOffset = client.measureClockOffset(of: node, nodeClock: current.string(0, "node_clock"))
         if copy.deleted { return true }  // destroyed meanwhile: the destroy is the later change
         if copy.standsAlone {
             if let theirs = copy.version {
