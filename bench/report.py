@@ -42,15 +42,20 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 
-LABEL = {
-    "swift": "Swift responder (4 pools x 4 workers)",
-    "php-pg": "php-fpm 8.2, PDO sessions on both nodes (16 workers)",
-    "php-connect": "php-fpm 8.2, the same, new PDO connections per request",
-    "php-redis": "php-fpm 8.2, phpredis sessions (16 workers)",
-    "c": "C libfcgi responder (4 x 4 threads)",
-    "swift-scale": "Swift responder, 1M sessions + 100k items",
-    "swift-gc": "Swift responder, 1M sessions, during GC",
-}
+def labels(workers: int) -> dict[str, str]:
+    """The targets' names, with the workers per pool of the run (`bench/run --workers`)."""
+    return {
+        "swift": f"Swift responder (4 pools x {workers} workers)",
+        "php-pg": f"php-fpm 8.2, PDO sessions on both nodes ({4 * workers} workers)",
+        "php-connect": "php-fpm 8.2, the same, new PDO connections per request",
+        "php-redis": f"php-fpm 8.2, phpredis sessions ({4 * workers} workers)",
+        "c": f"C libfcgi responder (4 x {workers} threads)",
+        "swift-scale": "Swift responder, 1M sessions + 100k items",
+        "swift-gc": "Swift responder, 1M sessions, during GC",
+    }
+
+
+LABEL = labels(4)
 SCEN = {
     "index": "GET /",
     "session": "GET /session",
@@ -446,6 +451,7 @@ def pratio(b: Bench, name: str, ka: str, kb: str, op: str, goal: str, count: boo
 
 def report(b: Bench) -> list[str]:
     """The report's lines (summary.txt), as bench/run always printed it."""
+    LABEL = labels(int(b.fact("workers", "4") or "4"))  # noqa: N806 (the module's table, for this run)
     R = b.figures
     c = b.fact("connections")
     rounds = int(b.fact("rounds", "1"))
@@ -576,7 +582,8 @@ def notes(b: Bench) -> list[str]:
     out = []
     for t in ("swift", "php-pg", "php-redis"):
         if (verdict := b.fact(f"write_check.{t}")) not in ("", "ok"):
-            out.append(f"  note: {LABEL[t]}: {verdict}; its POST /session figures are not those of kept writes")
+            label = labels(int(b.fact("workers", "4") or "4"))[t]
+            out.append(f"  note: {label}: {verdict}; its POST /session figures are not those of kept writes")
     for node in ("a", "b"):
         processed = b.figures.get(f"pgbench|write|{node}|processed", "")
         changed = b.figures.get(f"pgbench|write|{node}|changed", "")

@@ -228,6 +228,17 @@ class Ratios(Scratch):
 
 
 class Reports(Scratch):
+    def test_the_targets_are_named_with_the_runs_workers(self) -> None:
+        for workers, swift, php in (("", "4 pools x 4 workers", "(16 workers)"),
+                                    ("2", "4 pools x 2 workers", "(8 workers)")):
+            with self.subTest(workers=workers):
+                self.wrk("swift", "index", 1, "1000.0")
+                self.wrk("php-redis", "index", 1, "900.0")
+                self.facts(workers=workers, **{"ref.php-redis": "ok"})
+                text = "\n".join(report.report(report.load(self.dir)))
+                self.assertIn(f"Swift responder ({swift})", text)
+                self.assertIn(f"phpredis sessions {php}", text)
+
     def smoke(self) -> None:
         for f in SMOKE.iterdir():
             if f.name != "expected-summary.txt":
