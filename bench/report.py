@@ -55,7 +55,9 @@ def labels(workers: int) -> dict[str, str]:
     }
 
 
-LABEL = labels(4)
+def run_labels(b: "Bench") -> dict[str, str]:
+    """The targets' names in this run."""
+    return labels(int(b.fact("workers", "4") or "4"))
 SCEN = {
     "index": "GET /",
     "session": "GET /session",
@@ -451,7 +453,7 @@ def pratio(b: Bench, name: str, ka: str, kb: str, op: str, goal: str, count: boo
 
 def report(b: Bench) -> list[str]:
     """The report's lines (summary.txt), as bench/run always printed it."""
-    LABEL = labels(int(b.fact("workers", "4") or "4"))  # noqa: N806 (the module's table, for this run)
+    names = run_labels(b)
     R = b.figures
     c = b.fact("connections")
     rounds = int(b.fact("rounds", "1"))
@@ -460,13 +462,13 @@ def report(b: Bench) -> list[str]:
     def row(t: str, s: str) -> None:
         k = f"{t}|{s}|{c}"
         if R.get(f"{k}|rps"):
-            out.append(ROW % (LABEL[t], SCEN[s], c, R[f"{k}|rps"], R.get(f"{k}|p50", ""),
+            out.append(ROW % (names[t], SCEN[s], c, R[f"{k}|rps"], R.get(f"{k}|p50", ""),
                               R.get(f"{k}|p99", ""), R.get(f"{k}|errors", "")))
 
     def cpu_row(t: str, s: str) -> None:
         k = f"{t}|{s}|{c}"
         if R.get(f"{k}|cpu_app"):
-            out.append(CPU_ROW % (LABEL[t], SCEN[s], c, *(R.get(f"{k}|{f}", "") for f in (
+            out.append(CPU_ROW % (names[t], SCEN[s], c, *(R.get(f"{k}|{f}", "") for f in (
                 "cpu_app", "cpu_haproxy", "cpu_db", "cpu_wrk", "cpu_other", "cpu_idle", "app_ms"))))
 
     rounds_text = "1 run" if rounds == 1 else f"median of {rounds} rounds"
@@ -477,7 +479,7 @@ def report(b: Bench) -> list[str]:
         ref = b.fact(f"ref.{t}")
         if t != "swift" and ref != "ok":
             if ref:
-                out.append("%-56s %s" % (LABEL[t], ref))
+                out.append("%-56s %s" % (names[t], ref))
             continue
         for s in ("index", "session", "write", "create", "health"):
             row(t, s)
@@ -512,7 +514,7 @@ def report(b: Bench) -> list[str]:
         if t in b.mem:
             rss, pss, n = b.mem[t]
             out.append("  %-56s %2s processes  RSS %7s MiB  PSS %7s MiB" % (
-                LABEL[t], n, bash_f(awk_str(rss / 1024), 1), bash_f(awk_str(pss / 1024), 1)))
+                names[t], n, bash_f(awk_str(rss / 1024), 1), bash_f(awk_str(pss / 1024), 1)))
     if "final" in b.status:
         counters = " ".join(f"{name}={sum(status_counter(s, name) for s in b.status['final'])}"
                             for name in POOL_COUNTERS)
@@ -582,8 +584,7 @@ def notes(b: Bench) -> list[str]:
     out = []
     for t in ("swift", "php-pg", "php-redis"):
         if (verdict := b.fact(f"write_check.{t}")) not in ("", "ok"):
-            label = labels(int(b.fact("workers", "4") or "4"))[t]
-            out.append(f"  note: {label}: {verdict}; its POST /session figures are not those of kept writes")
+            out.append(f"  note: {run_labels(b)[t]}: {verdict}; its POST /session figures are not those of kept writes")
     for node in ("a", "b"):
         processed = b.figures.get(f"pgbench|write|{node}|processed", "")
         changed = b.figures.get(f"pgbench|write|{node}|changed", "")

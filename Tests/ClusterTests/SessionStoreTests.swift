@@ -110,10 +110,7 @@ extension ClusterDatabase {
             try TestCluster.catchUp()
             _ = try store.read(id: warm)  // B's clock measured: later reads ask A first
             let id = TestCluster.uniqueID()
-            _ = try TestCluster.connect(.b).query(
-                "INSERT INTO php_session (id, data, hlc, origin) VALUES ($1, $2, $3, 1)",
-                [.text(id), .bytes(Array("b|i:1;".utf8)), .int(HybridLogicalClock.physical())],
-                deadline: TestCluster.deadline())
+            try Self.insertBehindTheStore(on: .b, id, "b|i:1;")
             let snapshot = try #require(try store.read(id: id), "found on B, not unknown")
             #expect(snapshot.data == Array("b|i:1;".utf8))
             #expect(try store.write(snapshot, data: Array("b|i:2;".utf8)))
@@ -199,10 +196,7 @@ extension ClusterDatabase {
             #expect(try Self.writeWhileAIsAway(other, "o|i:2;"), "B now stands alone")
             // A session that A alone holds, as one created there alone would be.
             let id = TestCluster.uniqueID()
-            _ = try TestCluster.connect(.a).query(
-                "INSERT INTO php_session (id, data, hlc, origin) VALUES ($1, $2, $3, 1)",
-                [.text(id), .bytes(Array("n|i:1;".utf8)), .int(HybridLogicalClock.physical())],
-                deadline: TestCluster.deadline())
+            try Self.insertBehindTheStore(on: .a, id, "n|i:1;")
             let snapshot = try #require(try store.read(id: id), "found, although B decides and lacks it")
             #expect(snapshot.data == Array("n|i:1;".utf8))
             #expect(try store.write(snapshot, data: Array("n|i:2;".utf8)))
@@ -248,6 +242,15 @@ extension ClusterDatabase {
         static func sessionText(_ node: NodeName, _ id: String) throws -> String? {
             try TestCluster.scalar(
                 node, "SELECT convert_from(data, 'UTF8') FROM php_session WHERE id = $1", [.text(id)])
+        }
+
+        /// A session row on one node only, written behind the store's back (as a new session
+        /// taken by that node alone, not yet copied).
+        static func insertBehindTheStore(on node: NodeName, _ id: String, _ data: String) throws {
+            _ = try TestCluster.connect(node).query(
+                "INSERT INTO php_session (id, data, hlc, origin) VALUES ($1, $2, $3, 1)",
+                [.text(id), .bytes(Array(data.utf8)), .int(HybridLogicalClock.physical())],
+                deadline: TestCluster.deadline())
         }
 
         /// Gives one node alone a newer version of the session (as when the other missed a write).
