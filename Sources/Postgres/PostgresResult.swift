@@ -22,10 +22,15 @@ public final class PostgresResult {
         return String(cString: value)
     }
 
-    /// The index of the column named `name` (as the statement's select list or alias names it).
+    /// The index of the column named `name` exactly (as the statement's select list or alias
+    /// names it), the first of equal names. Compared in place: `PQfnumber` would need the name
+    /// quoted (a new string) and copies it again to parse it, on every read of a column.
     public func column(_ name: String) -> Int? {
-        let index = Int(PQfnumber(result, "\"" + name + "\""))
-        return index >= 0 ? index : nil
+        name.withCString { wanted in
+            (0..<columnCount).first { index in
+                PQfname(result, Int32(index)).map { strcmp($0, wanted) == 0 } ?? false
+            }
+        }
     }
 
     /// A column read by name: nil for SQL NULL or a column the result does not have.

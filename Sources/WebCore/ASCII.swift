@@ -9,6 +9,11 @@ extension UInt8 {
 public enum ASCIICaseInsensitive {
     /// True when `text` is `lowercase`.
     public static func equals(_ text: String, _ lowercase: StaticString) -> Bool {
+        equals(Substring(text), lowercase)
+    }
+
+    /// True when `text` is `lowercase`.
+    public static func equals(_ text: Substring, _ lowercase: StaticString) -> Bool {
         var text = text
         return text.withUTF8 { $0.count == lowercase.utf8CodeUnitCount && matches($0, at: 0, lowercase) }
     }

@@ -44,14 +44,23 @@ public struct HTTPRequest: Sendable {
     /// The media type of the body, lower-cased, without parameters (`application/json`).
     public var mediaType: String? {
         guard let value = headers["content-type"] else { return nil }
-        // Up to the first `;` scalar: a `;` followed by a combining mark is one `Character`.
-        let end = value.unicodeScalars.firstIndex(of: ";") ?? value.endIndex
-        let trimmed = value[..<end].trimmingASCIIWhitespace().lowercased()
-        return trimmed.isEmpty ? nil : trimmed
+        let type = Self.mediaType(in: value)
+        return type.isEmpty ? nil : type.lowercased()
     }
 
     /// True when the body is JSON by its declared type.
-    public var hasJSONBody: Bool { mediaType == "application/json" }
+    public var hasJSONBody: Bool {
+        guard let value = headers["content-type"] else { return false }
+        return ASCIICaseInsensitive.equals(Self.mediaType(in: value), "application/json")
+    }
+
+    /// The media type in a `Content-Type` value, as written: up to the first `;` byte (a `;`
+    /// followed by a combining mark is one `Character`, but `;` is never part of a longer UTF-8
+    /// sequence), without spaces and tabs around it.
+    private static func mediaType(in value: String) -> Substring {
+        let bytes = value.utf8
+        return value[..<(bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex)].trimmedOfASCIIWhitespace
+    }
 
     /// True when the answer should be HTML: `Accept` names `text/html` before (or without)
     /// `application/json`, and the body is not JSON.
@@ -69,12 +78,19 @@ public struct HTTPRequest: Sendable {
     }
 }
 
+extension Substring {
+    /// The text without leading and trailing spaces and tabs, in this one's storage. Both are
+    /// single UTF-8 bytes, so the text is trimmed byte by byte.
+    public var trimmedOfASCIIWhitespace: Substring {
+        let bytes = utf8
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) })
+        else { return self[endIndex...] }
+        return self[first..<bytes.index(after: last)]
+    }
+}
+
 extension StringProtocol {
     /// The string without leading and trailing spaces and tabs.
-    public func trimmingASCIIWhitespace() -> String {
-        var scalars = Substring(self).unicodeScalars[...]
-        while let first = scalars.first, first == " " || first == "\t" { scalars = scalars.dropFirst() }
-        while let last = scalars.last, last == " " || last == "\t" { scalars = scalars.dropLast() }
-        return String(String.UnicodeScalarView(scalars))
-    }
+    public func trimmingASCIIWhitespace() -> String { String(Substring(self).trimmedOfASCIIWhitespace) }
 }

@@ -40,4 +40,20 @@ struct PostgresParameterTests {
             "only NULLs")
         #expect(try connection.query("SELECT 1", [], deadline: TestCluster.deadline()).int64(0, 0) == 1, "none")
     }
+
+    /// Columns are found by their exact name, the first of equal names; a name the result does
+    /// not have reads as nil.
+    @Test func columnsAreFoundByTheirExactName() throws {
+        let connection = try TestCluster.connect(.a)
+        let result = try connection.query(
+            #"SELECT 1 AS one, 2 AS "Two", 3 AS one, 4 AS "é x", 5 AS "tw""#, [], deadline: TestCluster.deadline())
+        #expect(result.column("one") == 0)
+        #expect(result.int64(0, "one") == 1, "the first of equal names")
+        #expect(result.column("Two") == 1)
+        #expect(result.column("two") == nil, "names are compared with their case")
+        #expect(result.int64(0, "é x") == 4)
+        #expect(result.int64(0, "tw") == 5)
+        #expect(result.column("t") == nil && result.column("") == nil && result.column("one ") == nil)
+        #expect(result.int64(0, "missing") == nil)
+    }
 }

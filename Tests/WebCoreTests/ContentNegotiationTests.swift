@@ -34,6 +34,10 @@ import WebCore
         #expect(request(contentType: "application/json;charset=utf-8").hasJSONBody)
         #expect(!request(contentType: "application/jsonx").hasJSONBody)
         #expect(!request(contentType: "text/json").hasJSONBody)
+        #expect(request(contentType: " Application/JSON \t; charset=utf-8").hasJSONBody)
+        #expect(!request(contentType: "application/json\u{301}").hasJSONBody)
+        #expect(!request(contentType: "application/js on").hasJSONBody)
+        #expect(!request().hasJSONBody)
     }
 
     @Test(arguments: [
@@ -78,6 +82,10 @@ import WebCore
         #expect(" \t a b \t ".trimmingASCIIWhitespace() == "a b")
         #expect("\na\n".trimmingASCIIWhitespace() == "\na\n")
         #expect("   ".trimmingASCIIWhitespace() == "")
+        #expect("".trimmingASCIIWhitespace() == "")
+        // A space joined to a combining mark is one Character; only the space goes.
+        #expect(" \u{301}é\t".trimmingASCIIWhitespace() == "\u{301}é")
+        #expect(Substring("x \t").trimmedOfASCIIWhitespace == "x")
     }
 }
 
