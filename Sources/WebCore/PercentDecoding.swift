@@ -7,6 +7,9 @@ public enum PercentDecodingError: Error, Sendable, Equatable {
 /// `application/x-www-form-urlencoded` and URI percent-decoding.
 public enum PercentDecoding {
     /// Decodes `%XX` escapes (and `+` as space when `plusAsSpace`) and requires valid UTF-8.
+    /// Inlinable, so that callers in other modules (the session cookie, on every request) get
+    /// code specialized to their collection.
+    @inlinable
     public static func decode<C: Collection>(_ input: C, plusAsSpace: Bool) throws(PercentDecodingError) -> String
     where C.Element == UInt8, C.Index == Int {
         var out: [UInt8] = []
@@ -32,7 +35,7 @@ public enum PercentDecoding {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
+    @usableFromInline static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case 0x30...0x39: byte - 0x30
         case 0x41...0x46: byte - 0x41 + 10

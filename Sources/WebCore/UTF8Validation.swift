@@ -1,7 +1,8 @@
 /// Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF).
 public enum UTF8Validation {
-    /// True when `bytes` is well-formed UTF-8.
-    public static func isValid<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+    /// True when `bytes` is well-formed UTF-8. Inlinable, so that callers in other modules get
+    /// code specialized to their collection (the generic one costs several times as much).
+    @inlinable public static func isValid<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
         var iterator = bytes.makeIterator()
         var decoder = UTF8()
         while true {
