@@ -89,8 +89,3 @@ extension Substring {
         return self[first..<bytes.index(after: last)]
     }
 }
-
-extension StringProtocol {
-    /// The string without leading and trailing spaces and tabs.
-    public func trimmingASCIIWhitespace() -> String { String(Substring(self).trimmedOfASCIIWhitespace) }
-}

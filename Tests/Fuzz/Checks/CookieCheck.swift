@@ -15,7 +15,7 @@ enum CookieCheck {
         try require(pairs.count <= 64, "\(pairs.count) cookies")
         for (name, value) in pairs {
             try require(!name.isEmpty, "a cookie without a name")
-            try require(name.trimmingASCIIWhitespace() == name, "an untrimmed name: \(name)")
+            try require(Substring(name).trimmedOfASCIIWhitespace == name, "an untrimmed name: \(name)")
             try require(
                 !name.unicodeScalars.contains(";") && !value.unicodeScalars.contains(";"),
                 "a cookie spans a ';': \(name)=\(value)")
